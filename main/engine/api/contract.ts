@@ -1,0 +1,146 @@
+// The engine's public results: what the CLI prints with --json, and what the HTTP/IPC API
+// will carry. Accuracies are fractions 0–1 (null when a group has no samples); times are ms.
+// Changing a field here changes a public interface: add, don't rename.
+import { z } from 'zod';
+
+export const Fraction = z.number().min(0).max(1).nullable();
+
+export const FileFailureSchema = z.object({ path: z.string(), reason: z.string() });
+export type FileFailure = z.infer<typeof FileFailureSchema>;
+
+export const DeviceReportSchema = z.object({
+  requested: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu']),
+  device: z.enum(['cpu', 'cuda', 'dml', 'coreml', 'webgpu']),
+  fallbackReason: z.string().optional(),
+});
+export type DeviceReportOut = z.infer<typeof DeviceReportSchema>;
+
+export const ClassAccuracySchema = z.object({
+  className: z.string(),
+  /** 'retained': learned before this update (or before the evaluated version); 'new': added by it. */
+  group: z.enum(['retained', 'new']),
+  accuracy: Fraction,
+  correct: z.number().int(),
+  count: z.number().int(),
+});
+
+export const ForgettingSchema = z.object({
+  /** Mean over retained classes of max(0, previous accuracy − current accuracy) on the same held-out samples. */
+  mean: Fraction,
+  perClass: z.array(z.object({ className: z.string(), previous: Fraction, current: Fraction, drop: z.number() })),
+});
+
+export const AccuracyReportSchema = z.object({
+  sampleCount: z.number().int(),
+  retained: Fraction,
+  new: Fraction,
+  overall: Fraction,
+  perClass: z.array(ClassAccuracySchema),
+  /** rows: true class, columns: predicted class, both in classNames order */
+  confusion: z.object({ classNames: z.array(z.string()), counts: z.array(z.array(z.number().int())) }),
+  forgetting: ForgettingSchema.nullable(),
+});
+export type AccuracyReport = z.infer<typeof AccuracyReportSchema>;
+
+export const VersionSummarySchema = z.object({
+  id: z.number().int(),
+  parentId: z.number().int().nullable(),
+  createdAt: z.string(),
+  learner: z.string(),
+  backbone: z.string(),
+  classNames: z.array(z.string()),
+  trainSamples: z.number().int(),
+  heldOutSamples: z.number().int(),
+  retained: Fraction,
+  new: Fraction,
+  overall: Fraction,
+  isHead: z.boolean(),
+});
+export type VersionSummary = z.infer<typeof VersionSummarySchema>;
+
+export const UpdateResultSchema = z.object({
+  command: z.literal('update'),
+  /** 'committed': a new version is head; 'unchanged': nothing to learn, head kept. */
+  status: z.enum(['committed', 'unchanged']),
+  version: VersionSummarySchema,
+  classes: z.object({ added: z.array(z.string()), removed: z.array(z.string()), empty: z.array(z.string()), total: z.number().int() }),
+  samples: z.object({
+    files: z.number().int(),
+    train: z.number().int(),
+    heldOut: z.number().int(),
+    learned: z.number().int(),
+    unlearned: z.number().int(),
+    embedded: z.number().int(),
+    fromCache: z.number().int(),
+    failed: z.number().int(),
+  }),
+  failed: z.array(FileFailureSchema),
+  metrics: AccuracyReportSchema,
+  device: DeviceReportSchema.nullable(),
+  timingsMs: z.object({ scan: z.number(), embed: z.number(), train: z.number(), evaluate: z.number(), commit: z.number(), total: z.number() }),
+});
+export type UpdateResult = z.infer<typeof UpdateResultSchema>;
+
+export const EvalResultSchema = z.object({
+  command: z.literal('eval'),
+  versionId: z.number().int(),
+  dataDir: z.string(),
+  metrics: AccuracyReportSchema,
+  /** classes in the data folder that the model has never learned (not counted in the figures) */
+  unknownClasses: z.array(z.string()),
+  failed: z.array(FileFailureSchema),
+  device: DeviceReportSchema.nullable(),
+  timingsMs: z.object({ embed: z.number(), evaluate: z.number(), total: z.number() }),
+});
+export type EvalResult = z.infer<typeof EvalResultSchema>;
+
+export const PredictionSchema = z.object({
+  path: z.string(),
+  /** best first; score is the learner's own (ridge output or cosine), higher is more likely */
+  top: z.array(z.object({ className: z.string(), score: z.number() })),
+});
+export const PredictResultSchema = z.object({
+  command: z.literal('predict'),
+  versionId: z.number().int(),
+  predictions: z.array(PredictionSchema),
+  failed: z.array(FileFailureSchema),
+  device: DeviceReportSchema.nullable(),
+  timingsMs: z.object({ total: z.number() }),
+});
+export type PredictResult = z.infer<typeof PredictResultSchema>;
+
+export const VersionsResultSchema = z.object({
+  command: z.literal('versions'),
+  head: z.number().int().nullable(),
+  versions: z.array(VersionSummarySchema),
+});
+export type VersionsResult = z.infer<typeof VersionsResultSchema>;
+
+export const RollbackResultSchema = z.object({
+  command: z.literal('rollback'),
+  previousHead: z.number().int().nullable(),
+  head: VersionSummarySchema,
+});
+export type RollbackResult = z.infer<typeof RollbackResultSchema>;
+
+export const WatchResultSchema = z.object({
+  command: z.literal('watch'),
+  events: z.object({ added: z.number().int(), changed: z.number().int(), removed: z.number().int() }),
+  embedded: z.number().int(),
+  fromCache: z.number().int(),
+  failed: z.array(FileFailureSchema),
+  device: DeviceReportSchema.nullable(),
+});
+export type WatchResult = z.infer<typeof WatchResultSchema>;
+
+export const ErrorResultSchema = z.object({ command: z.string(), error: z.object({ code: z.string(), message: z.string() }) });
+export type ErrorResult = z.infer<typeof ErrorResultSchema>;
+
+/** Progress events, shown as a bar on a terminal (stderr) and streamed to the UI. */
+export interface ProgressEvent {
+  phase: 'backbone' | 'scan' | 'embed' | 'train' | 'evaluate' | 'commit' | 'watch';
+  done: number;
+  total: number;
+  message?: string;
+}
+export type ProgressListener = (event: ProgressEvent) => void;

@@ -1,0 +1,51 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const rgb = z.tuple([z.number(), z.number(), z.number()]);
+
+export const CatalogEntrySchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+  name: z.string(),
+  format: z.enum(['tflite', 'onnx']),
+  fileName: z.string().regex(/^[\w.-]+$/),
+  url: z.string().url(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().positive(),
+  license: z.string(),
+  input: z.object({ height: z.number().int().positive(), width: z.number().int().positive() }),
+  /** value = (pixel − mean) / std on 0..255 RGB */
+  normalization: z.object({ mean: rgb, std: rgb }),
+  featureTensor: z.string(),
+  featureDim: z.number().int().positive(),
+});
+export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
+
+const CatalogSchema = z.object({ default: z.string(), backbones: z.array(CatalogEntrySchema).min(1) });
+export type Catalog = z.infer<typeof CatalogSchema>;
+
+/** resources/ sits beside main/ in the repo and beside dist/main/ once built. */
+function resourcesDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [path.resolve(here, '../../../resources'), path.resolve(here, '../../../../resources')];
+  return process.env.KEIZOKU_RESOURCES_DIR ?? candidates.find((dir) => existsSync(path.join(dir, 'backbones.json'))) ?? candidates[0]!;
+}
+
+let cached: Catalog | undefined;
+
+export function loadCatalog(): Catalog {
+  if (!cached) {
+    const raw = JSON.parse(readFileSync(path.join(resourcesDir(), 'backbones.json'), 'utf8'));
+    const catalog = CatalogSchema.parse(raw);
+    if (!catalog.backbones.some((entry) => entry.id === catalog.default)) {
+      throw new Error(`backbone catalog: default '${catalog.default}' is not listed`);
+    }
+    cached = catalog;
+  }
+  return cached;
+}
+
+export function findCatalogEntry(id: string): CatalogEntry | undefined {
+  return loadCatalog().backbones.find((entry) => entry.id === id);
+}

@@ -1,0 +1,4 @@
+import { migration001 } from './001-initial.js';
+
+/** Ordered schema migrations; index + 1 is the schema version (PRAGMA user_version). */
+export const migrations: readonly string[] = [migration001];

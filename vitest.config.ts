@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Real ONNX Runtime sessions and real images: generous timeouts, and few files at once
+// because CI has two cores and each session already uses them.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+    pool: 'forks',
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
