@@ -1,0 +1,34 @@
+// Keizoku's own TFLite importer: a .tflite image classifier (float or quantized) becomes a float
+// ONNX feature extractor that onnxruntime-node can run with a symbolic batch.
+import { readModel } from './schema.js';
+import { convertModel } from './to-onnx.js';
+
+export { TfliteFormatError } from './schema.js';
+
+export interface ImportedBackbone {
+  onnx: Uint8Array; // serialized ONNX model
+  inputName: 'input'; // float32 [N,3,H,W], already normalized to the model's real-valued input range
+  featuresName: 'features'; // float32 [N,D]: global-average-pooled penultimate tensor
+  logitsName?: 'logits'; // float32 [N,K] pre-softmax class scores, only when the model has a classifier
+  probabilitiesName?: 'probabilities'; // softmax of logits, when the model ends in SOFTMAX
+  inputSize: { height: number; width: number };
+  featureDim: number;
+  // the real-valued input range derived from the input tensor's quantization: real = (q - zeroPoint) * scale
+  inputQuantization?: { scale: number; zeroPoint: number };
+}
+
+export interface ImportOptions {
+  /** TFLite tensor name to expose as `features` (default: the last global pooling output). */
+  featureTensor?: string;
+  /** A name for error messages, e.g. the file name. */
+  modelName?: string;
+}
+
+/**
+ * Converts a TFLite flatbuffer to an ONNX feature extractor. Throws TfliteFormatError for files
+ * that are not readable TFLite models, and `Error("unsupported TFLite op X in <model>")` for ops
+ * outside the supported set.
+ */
+export function importTflite(bytes: Uint8Array, options: ImportOptions = {}): ImportedBackbone {
+  return convertModel(readModel(bytes), options);
+}

@@ -1,0 +1,222 @@
+// TFLite model -> ONNX feature extractor: walks the main subgraph in execution order, converts each
+// op (ops.ts), then exposes the penultimate pooled tensor as `features` plus, when the model still
+// has its classifier, `logits` and `probabilities`.
+import { GraphBuilder } from '../../onnx/graph-builder.js';
+import { floatConstant, intConstant, type FloatConstant } from './constants.js';
+import type { ImportedBackbone } from './index.js';
+import { NCHW, OP_CONVERTERS, flattenToOutput, unsupportedOp, type ConversionContext, type Value } from './ops.js';
+import { BuiltinOperator, TensorType, TfliteFormatError, builtinOperatorName, type Model, type Operator, type SubGraph, type Tensor } from './schema.js';
+
+export interface ConvertOptions {
+  /** TFLite tensor name to expose as `features` instead of the last global pooling output. */
+  featureTensor?: string;
+  /** Used in error messages. */
+  modelName?: string;
+}
+
+/** Ops whose output is only a re-encoding of their input (no arithmetic in a float graph). */
+const REQUANTIZE_OPS = new Set<number>([BuiltinOperator.QUANTIZE, BuiltinOperator.DEQUANTIZE]);
+/** Ops that carry learned weights: after the feature tensor, their presence means a classifier head. */
+const WEIGHTED_OPS = new Set<number>([BuiltinOperator.CONV_2D, BuiltinOperator.DEPTHWISE_CONV_2D, BuiltinOperator.FULLY_CONNECTED]);
+
+class Conversion implements ConversionContext {
+  readonly graph = new GraphBuilder('keizoku_tflite_backbone', { producerName: 'keizoku-tflite-import' });
+  private readonly values = new Map<number, Value>();
+  private readonly constantAliases = new Map<number, number>();
+
+  constructor(
+    private readonly model: Model,
+    private readonly subgraph: SubGraph,
+    readonly modelName: string,
+  ) {}
+
+  tensor(index: number): Tensor {
+    const t = this.subgraph.tensors[index];
+    if (!t) throw new TfliteFormatError(`tensor index ${index} out of range in ${this.modelName}`);
+    return t;
+  }
+
+  private constantData(index: number): { tensor: Tensor; data: Uint8Array } | undefined {
+    const tensor = this.tensor(this.constantAliases.get(index) ?? index);
+    const data = this.model.buffers[tensor.buffer]?.data;
+    return data && data.length > 0 ? { tensor, data } : undefined;
+  }
+
+  isConstant(index: number): boolean {
+    return this.constantData(index) !== undefined;
+  }
+
+  floatConstant(index: number, fallbackScale?: readonly number[]): FloatConstant {
+    const c = this.constantData(index);
+    if (!c) throw new Error(`tensor '${this.tensor(index).name}' should be a constant in ${this.modelName}`);
+    return floatConstant(c.tensor, c.data, fallbackScale);
+  }
+
+  intConstant(index: number): number[] {
+    const c = this.constantData(index);
+    if (!c) throw new Error(`tensor '${this.tensor(index).name}' should be a constant in ${this.modelName}`);
+    return intConstant(c.tensor, c.data);
+  }
+
+  aliasConstant(index: number, source: number): void {
+    this.constantAliases.set(index, this.constantAliases.get(source) ?? source);
+  }
+
+  value(index: number): Value {
+    const v = this.values.get(index);
+    if (!v) {
+      const why = this.isConstant(index) ? 'is a constant where an activation is expected' : 'is used before it is computed';
+      throw new Error(`tensor '${this.tensor(index).name}' ${why} in ${this.modelName}`);
+    }
+    return v;
+  }
+
+  setValue(index: number, value: Value): void {
+    this.values.set(index, value);
+  }
+
+  baseName(index: number): string {
+    // Converter-fused names list every folded op ("a/Relu6;a/add_fold;..."); the first says enough.
+    return this.tensor(index).name.split(';')[0] || `tensor_${index}`;
+  }
+
+  opCode(op: Operator): number {
+    const code = this.model.operatorCodes[op.opcodeIndex];
+    if (!code) throw new TfliteFormatError(`operator code index ${op.opcodeIndex} out of range in ${this.modelName}`);
+    return code.builtinCode;
+  }
+}
+
+export function convertModel(model: Model, options: ConvertOptions = {}): ImportedBackbone {
+  const subgraph = model.subgraphs[0];
+  if (!subgraph) throw new TfliteFormatError('TFLite model has no subgraph');
+  const modelName = options.modelName ?? (subgraph.name || 'TFLite model');
+  const ctx = new Conversion(model, subgraph, modelName);
+
+  // Fail on the first unsupported op before doing any work.
+  for (const op of subgraph.operators) {
+    const code = ctx.opCode(op);
+    if (!OP_CONVERTERS.has(code)) throw unsupportedOp(code, model.operatorCodes[op.opcodeIndex]?.customCode, modelName);
+  }
+
+  // Input: one image tensor [1,H,W,C]; ONNX takes it as real-valued NCHW with a symbolic batch.
+  if (subgraph.inputs.length !== 1) throw new Error(`${modelName} has ${subgraph.inputs.length} inputs; an image backbone has one`);
+  const inputIndex = subgraph.inputs[0]!;
+  const inputTensor = ctx.tensor(inputIndex);
+  if (inputTensor.shape.length !== 4) throw new Error(`${modelName} input '${inputTensor.name}' is [${inputTensor.shape}], not an NHWC image`);
+  const [, height, width, channels] = inputTensor.shape as [number, number, number, number];
+  ctx.graph.addInput('input', 'float32', ['N', channels, height, width]);
+  ctx.graph.reserveNames('features', 'logits', 'probabilities');
+  ctx.setValue(inputIndex, { name: 'input', perm: NCHW, shape: inputTensor.shape });
+
+  const producerOf = new Map<number, number>();
+  subgraph.operators.forEach((op, i) => {
+    const code = ctx.opCode(op);
+    OP_CONVERTERS.get(code)!(ctx, op, `${builtinOperatorName(code)} #${i}`);
+    for (const out of op.outputs) producerOf.set(out, i);
+  });
+
+  const feature = chooseFeatureTensor(ctx, subgraph, producerOf, options.featureTensor);
+  const features = flattenToOutput(ctx, ctx.value(feature.tensor), 'features');
+  ctx.graph.addOutput('features', 'float32', ['N', features.dim]);
+
+  const result: ImportedBackbone = {
+    onnx: new Uint8Array(),
+    inputName: 'input',
+    featuresName: 'features',
+    inputSize: { height, width },
+    featureDim: features.dim,
+  };
+
+  // Classifier outputs: the model output, seen through trailing (de)quantize ops; if it is a SOFTMAX,
+  // its input holds the logits. Without weighted ops after the features there is no classifier.
+  const skipRequantize = (tensor: number): number => {
+    for (;;) {
+      const producer = producerOf.get(tensor);
+      const op = producer === undefined ? undefined : subgraph.operators[producer];
+      if (!op || !REQUANTIZE_OPS.has(ctx.opCode(op)) || op.inputs[0] === undefined) return tensor;
+      tensor = op.inputs[0];
+    }
+  };
+  const outputTensor = subgraph.outputs[0] === undefined ? undefined : skipRequantize(subgraph.outputs[0]);
+  const hasClassifier = subgraph.operators.slice(feature.opIndex + 1).some((op) => WEIGHTED_OPS.has(ctx.opCode(op)));
+  if (outputTensor !== undefined && hasClassifier) {
+    const last = subgraph.operators[producerOf.get(outputTensor)!]!;
+    const endsInSoftmax = ctx.opCode(last) === BuiltinOperator.SOFTMAX;
+    const logitsTensor = endsInSoftmax ? skipRequantize(last.inputs[0]!) : outputTensor;
+    const logits = flattenToOutput(ctx, ctx.value(logitsTensor), 'logits');
+    ctx.graph.addOutput('logits', 'float32', ['N', logits.dim]);
+    result.logitsName = 'logits';
+    if (endsInSoftmax) {
+      const probabilities = flattenToOutput(ctx, ctx.value(outputTensor), 'probabilities');
+      ctx.graph.addOutput('probabilities', 'float32', ['N', probabilities.dim]);
+      result.probabilitiesName = 'probabilities';
+    }
+  }
+
+  const q = inputTensor.quantization;
+  const inputIsQuantized = inputTensor.type !== TensorType.FLOAT32 && q !== undefined && q.scale.length === 1;
+  if (inputIsQuantized) result.inputQuantization = { scale: q.scale[0]!, zeroPoint: q.zeroPoint[0] ?? 0 };
+
+  const g = ctx.graph;
+  g.setMetadata('keizoku.source', 'tflite');
+  g.setMetadata('tflite.feature_tensor', ctx.tensor(feature.tensor).name);
+  if (model.description) g.setMetadata('tflite.description', model.description);
+  if (result.inputQuantization) {
+    g.setMetadata('tflite.input_scale', String(result.inputQuantization.scale));
+    g.setMetadata('tflite.input_zero_point', String(result.inputQuantization.zeroPoint));
+  }
+  result.onnx = g.toBytes();
+  return result;
+}
+
+/**
+ * The tensor that feeds the classifier: by name when asked; else the output of the last global
+ * pooling (an AVERAGE_POOL_2D whose window covers the whole map, or MEAN over H and W); else the
+ * input of the last FULLY_CONNECTED; else the model output (an embedding model).
+ */
+function chooseFeatureTensor(
+  ctx: Conversion,
+  subgraph: SubGraph,
+  producerOf: ReadonlyMap<number, number>,
+  requested: string | undefined,
+): { tensor: number; opIndex: number } {
+  if (requested !== undefined) {
+    const tensor = subgraph.tensors.findIndex((t) => t.name === requested);
+    if (tensor < 0) throw new Error(`feature tensor '${requested}' not found in ${ctx.modelName}`);
+    if (ctx.isConstant(tensor)) throw new Error(`feature tensor '${requested}' is a constant in ${ctx.modelName}`);
+    return { tensor, opIndex: producerOf.get(tensor) ?? -1 };
+  }
+  const ops = subgraph.operators;
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i]!;
+    if (isGlobalPool(ctx, op)) return { tensor: op.outputs[0]!, opIndex: i };
+  }
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i]!;
+    if (ctx.opCode(op) === BuiltinOperator.FULLY_CONNECTED) {
+      const input = op.inputs[0]!;
+      return { tensor: input, opIndex: producerOf.get(input) ?? -1 };
+    }
+  }
+  const output = subgraph.outputs[0];
+  if (output === undefined) throw new Error(`${ctx.modelName} has no outputs`);
+  return { tensor: output, opIndex: ops.length - 1 };
+}
+
+function isGlobalPool(ctx: Conversion, op: Operator): boolean {
+  const code = ctx.opCode(op);
+  const input = op.inputs[0];
+  if (input === undefined || input < 0) return false;
+  const shape = ctx.tensor(input).shape;
+  if (shape.length !== 4) return false;
+  if (code === BuiltinOperator.AVERAGE_POOL_2D && op.builtinOptions?.kind === 'Pool2DOptions') {
+    const o = op.builtinOptions;
+    return o.filterHeight >= shape[1]! && o.filterWidth >= shape[2]!;
+  }
+  if (code === BuiltinOperator.MEAN && op.inputs[1] !== undefined) {
+    const axes = new Set(ctx.intConstant(op.inputs[1]).map((a) => (a < 0 ? a + 4 : a)));
+    return axes.size === 2 && axes.has(1) && axes.has(2);
+  }
+  return false;
+}
