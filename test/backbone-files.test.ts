@@ -55,7 +55,7 @@ describe('obtaining backbone files', () => {
     const cacheDir = temp();
     const mirror = temp();
     const bytes = readFileSync(path.join(CORAL_DIR, tiny().fileName));
-    bytes[1000] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(1000) ^ 0xff, 1000);
     writeFileSync(path.join(mirror, tiny().fileName), bytes);
     await expect(obtainModelFile(tiny(), { cacheDir, mirrorDir: mirror, allowDownload: false })).rejects.toThrow(ChecksumMismatchError);
     expect(existsSync(path.join(cacheDir, 'models', tiny().fileName))).toBe(false);
@@ -73,7 +73,7 @@ describe('obtaining backbone files', () => {
     const bytes = readFileSync(path.join(CORAL_DIR, tiny().fileName));
     served.set('/good.tflite', bytes);
     const corrupted = Buffer.from(bytes);
-    corrupted[5000] ^= 1;
+    corrupted.writeUInt8(corrupted.readUInt8(5000) ^ 1, 5000);
     served.set('/bad.tflite', corrupted);
     const progress: number[] = [];
     const good: CatalogEntry = { ...tiny(), url: `${baseUrl}/good.tflite` };

@@ -133,7 +133,7 @@ export const WatchResultSchema = z.object({
 });
 export type WatchResult = z.infer<typeof WatchResultSchema>;
 
-export const ErrorResultSchema = z.object({ command: z.string(), error: z.object({ code: z.string(), message: z.string() }) });
+export const ErrorResultSchema = z.object({ command: z.string().nullable(), error: z.object({ code: z.string(), message: z.string() }) });
 export type ErrorResult = z.infer<typeof ErrorResultSchema>;
 
 /** Progress events, shown as a bar on a terminal (stderr) and streamed to the UI. */

@@ -93,6 +93,10 @@ export async function openSession(
   return { session, report };
 }
 
+// ONNX Runtime logs a failed provider load as an error on stderr before throwing; the
+// exception is what we act on (and report), so keep its global logger to fatal only.
+ort.env.logLevel = 'fatal';
+
 function create(model: string | Uint8Array, device: Device, threads: SessionThreads, logSeverityLevel: 0 | 1 | 2 | 3 | 4) {
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: providerOptions(device),
@@ -107,7 +111,9 @@ function create(model: string | Uint8Array, device: Device, threads: SessionThre
 
 function summarize(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (/Failed to load (shared )?library|cannot open shared object/i.test(message)) return 'provider library not installed';
+  if (/Failed to load (shared )?library|cannot open shared object/i.test(message)) {
+    return 'provider library not installed (it is fetched by an online npm install) or its GPU runtime is missing';
+  }
   if (/backend not found|no available backend/i.test(message)) return 'provider not available in this build of ONNX Runtime';
   if (/adapter/i.test(message)) return 'no WebGPU adapter (no GPU driver)';
   return message.split('\n')[0]!.slice(0, 200);

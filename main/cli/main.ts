@@ -1,0 +1,136 @@
+import { ChecksumMismatchError, ModelUnavailableError } from '../engine/backbones/model-files.js';
+import { loadCatalog } from '../engine/backbones/catalog.js';
+import { runEvaluateFolder } from '../engine/evaluate-folder.js';
+import { NoModelError } from '../engine/head-model.js';
+import { runPredict } from '../engine/predict.js';
+import { Project, UsageError, type ProjectOptions } from '../engine/project.js';
+import { StoreVersionError } from '../engine/store/database.js';
+import { UpdateInProgressError } from '../engine/store/updates.js';
+import { runUpdate } from '../engine/update.js';
+import { listVersions, rollback } from '../engine/versions.js';
+import { watchProject } from '../engine/watch-project.js';
+import { formatEval, formatPredict, formatRollback, formatUpdate, formatVersions, formatWatch } from './format.js';
+import { USAGE } from './usage.js';
+import { CliUsageError, parseCommandLine, type CommonOptions } from './options.js';
+import { createProgressReporter } from './progress.js';
+
+const PROJECT_COMMANDS = ['update', 'eval', 'predict', 'watch', 'versions', 'rollback'] as const;
+
+interface Outcome {
+  json: object;
+  text: string;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let command: string | undefined;
+  let options: CommonOptions | undefined;
+  const abort = new AbortController();
+  const progress = createProgressReporter();
+  try {
+    const parsed = parseCommandLine(argv);
+    command = parsed.command;
+    options = parsed.options;
+    if (options.help || !command || command === 'help') {
+      process.stdout.write(USAGE);
+      return command || options.help ? 0 : 2;
+    }
+    if (command === 'backbones') {
+      const catalog = loadCatalog();
+      return print({ json: { command, ...catalog }, text: catalog.backbones.map((entry) => `${entry.id === catalog.default ? '*' : ' '} ${entry.id}  ${entry.name}  (${entry.license})`).join('\n') }, options.json);
+    }
+    if (!(PROJECT_COMMANDS as readonly string[]).includes(command)) throw new CliUsageError(`unknown command '${command}'`);
+    if (!options.root) throw new CliUsageError(`${command} needs --root DIR (the folder with one subfolder per class)`);
+
+    process.once('SIGINT', () => abort.abort(new Error('cancelled')));
+    process.once('SIGTERM', () => abort.abort(new Error('cancelled')));
+    const project = Project.open(projectOptions(options, progress.listener, abort.signal));
+    try {
+      const outcome = await runCommand(command, project, options, parsed.positionals, abort.signal);
+      progress.stop();
+      return print(outcome, options.json);
+    } finally {
+      project.close();
+    }
+  } catch (error) {
+    progress.stop();
+    const { code, exitCode } = classify(error, abort.signal);
+    const message = error instanceof Error ? error.message : String(error);
+    if (options?.json ?? argv.includes('--json')) process.stdout.write(`${JSON.stringify({ command: command ?? null, error: { code, message } })}\n`);
+    process.stderr.write(`keizoku: ${message}\n`);
+    if (code === 'usage' && !(options?.json ?? argv.includes('--json'))) process.stderr.write(`Run 'keizoku --help' for usage.\n`);
+    if (code === 'internal' && error instanceof Error && error.stack && process.env.KEIZOKU_DEBUG) process.stderr.write(`${error.stack}\n`);
+    return exitCode;
+  }
+}
+
+async function runCommand(command: string, project: Project, options: CommonOptions, positionals: string[], signal: AbortSignal): Promise<Outcome> {
+  switch (command) {
+    case 'update': {
+      const result = await runUpdate(project);
+      return { json: result, text: formatUpdate(result) };
+    }
+    case 'eval': {
+      if (!options.data) throw new CliUsageError('eval needs --data DIR (a labeled folder with the same layout)');
+      const result = await runEvaluateFolder(project, options.data);
+      return { json: result, text: formatEval(result) };
+    }
+    case 'predict': {
+      if (positionals.length === 0) throw new CliUsageError('predict needs one or more image files');
+      const result = await runPredict(project, positionals, options.top ?? 5);
+      return { json: result, text: formatPredict(result) };
+    }
+    case 'watch': {
+      const result = await watchProject(project, signal);
+      return { json: result, text: formatWatch(result) };
+    }
+    case 'versions': {
+      const result = listVersions(project);
+      return { json: result, text: formatVersions(result) };
+    }
+    case 'rollback': {
+      const id = Number(positionals[0]);
+      if (positionals.length !== 1 || !Number.isInteger(id) || id < 1) throw new CliUsageError('rollback needs one version number, e.g. rollback 3');
+      const result = rollback(project, id);
+      return { json: result, text: formatRollback(result) };
+    }
+    default:
+      throw new CliUsageError(`unknown command '${command}'`);
+  }
+}
+
+function projectOptions(options: CommonOptions, onProgress: ProjectOptions['onProgress'], signal: AbortSignal): ProjectOptions {
+  return {
+    root: options.root!,
+    stateDir: options.state,
+    backbone: options.backbone,
+    featureOutput: options['feature-output'],
+    modelDir: options['model-dir'],
+    allowDownload: !options['no-download'],
+    device: options.device,
+    learner: options.learner,
+    heldOutFraction: options['held-out'],
+    replayPerClass: options['replay-per-class'],
+    onProgress,
+    signal,
+  };
+}
+
+function print(outcome: Outcome, json: boolean): number {
+  process.stdout.write(json ? `${JSON.stringify(outcome.json)}\n` : `${outcome.text}\n`);
+  return 0;
+}
+
+/** Exit codes: 0 done (even when some files were unusable), 2 bad invocation, 1 unusable state or failure, 130 cancelled. */
+function classify(error: unknown, signal: AbortSignal): { code: string; exitCode: number } {
+  if (signal.aborted) return { code: 'cancelled', exitCode: 130 };
+  if (error instanceof NoModelError) return { code: 'no-model', exitCode: 2 };
+  if (error instanceof CliUsageError || error instanceof UsageError) return { code: 'usage', exitCode: 2 };
+  if (error instanceof ChecksumMismatchError) return { code: 'checksum-mismatch', exitCode: 1 };
+  if (error instanceof ModelUnavailableError) return { code: 'backbone-unavailable', exitCode: 1 };
+  if (error instanceof UpdateInProgressError) return { code: 'update-in-progress', exitCode: 1 };
+  if (error instanceof StoreVersionError) return { code: 'state', exitCode: 1 };
+  if (error instanceof Error && /SQLITE_(CORRUPT|NOTADB)|file is not a database/i.test(error.message)) return { code: 'state', exitCode: 1 };
+  return { code: 'internal', exitCode: 1 };
+}
+
+process.exitCode = await main(process.argv.slice(2));

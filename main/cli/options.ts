@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { DEVICE_CHOICES } from '../engine/runtime/devices.js';
+
+/** Flags every project command accepts; validated here, at the CLI's trust boundary. */
+export const COMMON_FLAGS = {
+  root: { type: 'string' },
+  state: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  backbone: { type: 'string' },
+  'feature-output': { type: 'string' },
+  'model-dir': { type: 'string' },
+  'no-download': { type: 'boolean', default: false },
+  device: { type: 'string' },
+  learner: { type: 'string' },
+  'held-out': { type: 'string' },
+  'replay-per-class': { type: 'string' },
+  data: { type: 'string' },
+  top: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const numberFlag = (check: z.ZodNumber) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const parsed = check.safeParse(Number(value));
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: `${value}: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+        return z.NEVER;
+      }
+      return parsed.data;
+    });
+
+export const CommonOptionsSchema = z.object({
+  root: z.string().min(1).optional(),
+  state: z.string().min(1).optional(),
+  json: z.boolean(),
+  backbone: z.string().min(1).optional(),
+  'feature-output': z.string().min(1).optional(),
+  'model-dir': z.string().min(1).optional(),
+  'no-download': z.boolean(),
+  device: z.enum(DEVICE_CHOICES).optional(),
+  learner: z.string().min(1).optional(),
+  'held-out': numberFlag(z.number().min(0).lt(1)),
+  'replay-per-class': numberFlag(z.number().int().min(0)),
+  data: z.string().min(1).optional(),
+  top: numberFlag(z.number().int().min(1).max(1000)),
+  help: z.boolean(),
+});
+export type CommonOptions = z.infer<typeof CommonOptionsSchema>;
+
+export class CliUsageError extends Error {}
+
+export function parseCommandLine(argv: string[]): { command: string | undefined; options: CommonOptions; positionals: string[] } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: COMMON_FLAGS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CliUsageError((error as Error).message);
+  }
+  const [command, ...positionals] = parsed.positionals;
+  const options = CommonOptionsSchema.safeParse(parsed.values);
+  if (!options.success) {
+    throw new CliUsageError(options.error.issues.map((issue) => (issue.path.length ? `--${issue.path.join('.')}: ` : '') + issue.message).join('; '));
+  }
+  return { command, options: options.data, positionals };
+}

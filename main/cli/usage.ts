@@ -1,0 +1,29 @@
+export const USAGE = `keizoku — teach an image classifier new classes on this machine, without forgetting the old ones
+
+Usage: keizoku <command> --root DIR [options]
+
+Commands:
+  update              learn new classes and samples from DIR (one subfolder per class)
+  eval --data DATA    accuracy of the current model on a separate labeled folder (same layout)
+  predict FILE...     top classes for each image
+  watch               embed files as they land in DIR, so the next update only trains (Ctrl-C ends)
+  versions            list model versions (* = current)
+  rollback N          make version N current again
+  backbones           list the backbone catalog (* = default)
+
+Options:
+  --root DIR              the project folder
+  --state DIR             where state lives (default DIR/.keizoku)
+  --json                  print exactly one JSON object on stdout (progress stays on stderr)
+  --backbone ID|PATH      catalog id or an .onnx file (default: mobilenet-v2-1.0-224-quant)
+  --feature-output NAME   for an .onnx backbone: the output holding [N,D] features
+  --model-dir DIR         local mirror of backbone files (also KEIZOKU_MODEL_DIR)
+  --no-download           never download a backbone
+  --device auto|cpu|cuda|dml|coreml|webgpu   (default auto: the platform's GPU, else CPU)
+  --learner analytic|ncm  (default analytic)
+  --held-out F            fraction of each class held out for evaluation (default 0.2)
+  --replay-per-class N    exemplars kept per class in the replay buffer (default 20)
+  --top K                 predict: how many classes to show (default 5)
+
+Exit codes: 0 done (unusable files are listed, not fatal), 2 bad invocation, 1 unusable state, 130 cancelled.
+`;

@@ -1,0 +1,70 @@
+import type { AccuracyReport } from './api/contract.js';
+import { accuracyByClass, evaluatePredictions } from './evaluation/index.js';
+import type { LabeledFeatures, Learner } from './learners/index.js';
+
+/** The arg-max class of each row, per the learner's scores. */
+export function predictClassNames<S>(learner: Learner<S>, state: S, samples: LabeledFeatures): string[] {
+  if (samples.count === 0) return [];
+  const classNames = learner.classNames(state);
+  const scores = learner.predict(state, samples.features, samples.count);
+  const columns = classNames.length;
+  const predicted: string[] = [];
+  for (let row = 0; row < samples.count; row++) {
+    let best = 0;
+    for (let column = 1; column < columns; column++) {
+      if (scores[row * columns + column]! > scores[row * columns + best]!) best = column;
+    }
+    predicted.push(classNames[best]!);
+  }
+  return predicted;
+}
+
+/**
+ * The public accuracy report: retained / new / overall, per class, confusion, and — when the
+ * previous version's predictions on the same samples are given — forgetting against it.
+ */
+export function buildAccuracyReport(input: {
+  truth: readonly string[];
+  predicted: readonly string[];
+  previousPredicted: readonly string[] | null;
+  classNames: readonly string[];
+  newClasses: readonly string[];
+}): AccuracyReport {
+  const reference = input.previousPredicted
+    ? accuracyByClass(evaluatePredictions({ truth: input.truth, predicted: input.previousPredicted, newClasses: [] }))
+    : undefined;
+  const report = evaluatePredictions({
+    truth: input.truth,
+    predicted: input.predicted,
+    classNames: input.classNames,
+    newClasses: input.newClasses,
+    ...(reference ? { reference } : {}),
+  });
+  const newClasses = new Set(input.newClasses);
+  const current = accuracyByClass(report);
+  return {
+    sampleCount: report.sampleCount,
+    retained: report.retained,
+    new: report.new,
+    overall: report.overall,
+    perClass: report.perClass.map((entry) => ({
+      className: entry.className,
+      group: newClasses.has(entry.className) ? 'new' : 'retained',
+      accuracy: entry.accuracy,
+      correct: entry.correct,
+      count: entry.count,
+    })),
+    confusion: { classNames: [...report.confusion.classes], counts: report.confusion.counts.map((row) => [...row]) },
+    forgetting: reference
+      ? {
+          mean: report.forgetting.mean,
+          perClass: Object.entries(report.forgetting.perClass).map(([className, drop]) => ({
+            className,
+            previous: reference[className] ?? null,
+            current: current[className] ?? null,
+            drop,
+          })),
+        }
+      : null,
+  };
+}

@@ -1,0 +1,36 @@
+import type { FileFailure } from './api/contract.js';
+import { embedFiles, type EmbedJob } from './embedding/index.js';
+import type { FeatureRuntime } from './feature-runtime.js';
+import type { Project } from './project.js';
+
+/**
+ * Embeds files that are not samples of the project (predict, eval on another folder),
+ * through the same embedding cache, so asking twice about a photo costs one inference.
+ */
+export async function embedFilesCached(
+  project: Project,
+  runtime: FeatureRuntime,
+  jobs: readonly EmbedJob[],
+): Promise<{ vectors: Map<string, Float32Array>; failed: FileFailure[]; embedded: number; fromCache: number }> {
+  const { store, options } = project;
+  const key = runtime.backbone.key;
+  const vectors = new Map<string, Float32Array>();
+  const failed: FileFailure[] = [];
+  const fresh: Array<{ contentHash: string; vector: Float32Array }> = [];
+  const totals = await embedFiles(
+    [...jobs],
+    runtime.extractor,
+    {
+      lookupCached: (hash) => store.embeddings.get(hash, key),
+      onEmbedded: (job, contentHash, vector, fromCache) => {
+        vectors.set(job.relPath, vector);
+        if (!fromCache) fresh.push({ contentHash, vector });
+      },
+      onFailed: (job, reason) => failed.push({ path: job.relPath, reason }),
+      onProgress: (done, total) => options.onProgress?.({ phase: 'embed', done, total }),
+    },
+    { signal: options.signal },
+  );
+  store.embeddings.putMany(key, fresh);
+  return { vectors, failed, embedded: totals.embedded, fromCache: totals.cached };
+}

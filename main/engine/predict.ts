@@ -1,0 +1,39 @@
+import path from 'node:path';
+import type { PredictResult } from './api/contract.js';
+import { embedFilesCached } from './embed-files-cached.js';
+import { FeatureRuntime } from './feature-runtime.js';
+import { loadHeadModel } from './head-model.js';
+import type { Project } from './project.js';
+
+/** Top-k classes for each image file, from the head version. */
+export async function runPredict(project: Project, files: readonly string[], top = 5): Promise<PredictResult> {
+  const started = performance.now();
+  const { version, learner, state, backbone } = await loadHeadModel(project);
+  const runtime = new FeatureRuntime(backbone, project.options.device ?? 'auto');
+  try {
+    const jobs = files.map((file) => ({ absPath: path.resolve(file), relPath: file }));
+    const { vectors, failed } = await embedFilesCached(project, runtime, jobs);
+    const classNames = learner.classNames(state);
+    const predictions = jobs.flatMap((job) => {
+      const vector = vectors.get(job.relPath);
+      if (!vector) return [];
+      const scores = learner.predict(state, vector, 1);
+      const ranked = classNames
+        .map((className, index) => ({ className, score: scores[index]! }))
+        .filter((entry) => Number.isFinite(entry.score))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, top);
+      return [{ path: job.relPath, top: ranked }];
+    });
+    return {
+      command: 'predict',
+      versionId: version.id,
+      predictions,
+      failed,
+      device: runtime.report,
+      timingsMs: { total: performance.now() - started },
+    };
+  } finally {
+    await runtime.close();
+  }
+}

@@ -1,0 +1,102 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { resolveBackbone, type ResolvedBackbone } from './backbones/resolve.js';
+import { defaultCacheDir } from './backbones/model-files.js';
+import type { ProgressListener } from './api/contract.js';
+import type { DeviceChoice } from './runtime/devices.js';
+import { ProjectStore } from './store/index.js';
+
+export const STATE_DIR_NAME = '.keizoku';
+
+/** What a command was asked for; anything left out comes from the project's saved settings. */
+export interface ProjectOptions {
+  root: string;
+  stateDir?: string | undefined;
+  backbone?: string | undefined;
+  featureOutput?: string | undefined;
+  modelDir?: string | undefined;
+  cacheDir?: string | undefined;
+  allowDownload?: boolean | undefined;
+  device?: DeviceChoice | undefined;
+  learner?: string | undefined;
+  heldOutFraction?: number | undefined;
+  replayPerClass?: number | undefined;
+  onProgress?: ProgressListener | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Settings a project remembers between runs, so a bare `keizoku update` continues as before. */
+export interface ProjectSettings {
+  backbone: string | undefined;
+  learner: string;
+  heldOutFraction: number;
+  replayPerClass: number;
+}
+
+export const DEFAULT_SETTINGS: Omit<ProjectSettings, 'backbone'> = {
+  learner: 'analytic',
+  heldOutFraction: 0.2,
+  replayPerClass: 20,
+};
+
+export class UsageError extends Error {}
+
+/** An open project: its folder, its state store and its effective settings. */
+export class Project {
+  private backboneCache: ResolvedBackbone | undefined;
+
+  private constructor(
+    readonly root: string,
+    readonly store: ProjectStore,
+    readonly settings: ProjectSettings,
+    readonly options: ProjectOptions,
+  ) {}
+
+  static open(options: ProjectOptions): Project {
+    const root = path.resolve(options.root);
+    if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`project folder not found: ${root}`);
+    const stateDir = path.resolve(options.stateDir ?? path.join(root, STATE_DIR_NAME));
+    const store = ProjectStore.open(stateDir);
+    const saved = store.settings.get<Partial<ProjectSettings>>('project') ?? {};
+    const settings: ProjectSettings = {
+      backbone: options.backbone ?? saved.backbone,
+      learner: options.learner ?? saved.learner ?? DEFAULT_SETTINGS.learner,
+      heldOutFraction: options.heldOutFraction ?? saved.heldOutFraction ?? DEFAULT_SETTINGS.heldOutFraction,
+      replayPerClass: options.replayPerClass ?? saved.replayPerClass ?? DEFAULT_SETTINGS.replayPerClass,
+    };
+    if (!(settings.heldOutFraction >= 0 && settings.heldOutFraction < 1)) {
+      store.close();
+      throw new UsageError(`held-out fraction must be in [0, 1), got ${settings.heldOutFraction}`);
+    }
+    return new Project(root, store, settings, options);
+  }
+
+  get stateDir(): string {
+    return this.store.stateDir;
+  }
+
+  /** Saves the effective settings; called when an update commits. */
+  saveSettings(): void {
+    this.store.settings.set('project', this.settings);
+  }
+
+  async backbone(): Promise<ResolvedBackbone> {
+    if (!this.backboneCache) {
+      this.options.onProgress?.({ phase: 'backbone', done: 0, total: 1, message: 'preparing backbone' });
+      this.backboneCache = await resolveBackbone(this.settings.backbone, {
+        cacheDir: this.options.cacheDir ?? defaultCacheDir(),
+        mirrorDir: this.options.modelDir ?? process.env.KEIZOKU_MODEL_DIR,
+        allowDownload: this.options.allowDownload ?? true,
+        featureOutput: this.options.featureOutput,
+        onProgress: (received, total) =>
+          this.options.onProgress?.({ phase: 'backbone', done: received, total, message: 'downloading backbone' }),
+      });
+      this.options.onProgress?.({ phase: 'backbone', done: 1, total: 1 });
+    }
+    return this.backboneCache;
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}

@@ -1,0 +1,171 @@
+import type { UpdateResult } from './api/contract.js';
+import { buildAccuracyReport, predictClassNames } from './accuracy-report.js';
+import { maybeCrash } from './fault-injection.js';
+import { FeatureRuntime } from './feature-runtime.js';
+import { getLearner, type LabeledFeatures } from './learners/index.js';
+import type { Project } from './project.js';
+import { syncSamples } from './sample-sync.js';
+import type { Member, VersionClass } from './store/versions.js';
+import { buildTrainingSet, diffMembers, selectReplayBuffer } from './training-set.js';
+import { summarizeVersion } from './version-summary.js';
+
+/**
+ * One incremental update: sync the folders (embedding only what is new), learn the
+ * difference between the new training set and the head version's, evaluate on held-out
+ * samples, and commit the new version as one transaction. Until that commit the previous
+ * head is untouched, whatever happens to the process.
+ */
+export async function runUpdate(project: Project): Promise<UpdateResult> {
+  const { store, settings, options } = project;
+  const started = performance.now();
+  const learner = getLearner(settings.learner);
+  const updateId = store.updates.start();
+  let runtime: FeatureRuntime | undefined;
+  try {
+    const backbone = await project.backbone();
+    runtime = new FeatureRuntime(backbone, options.device ?? 'auto');
+    const sync = await syncSamples(project, runtime);
+    maybeCrash('after-embed');
+    options.signal?.throwIfAborted();
+
+    const trainStarted = performance.now();
+    const set = buildTrainingSet(sync.classNames, store.samples.all(), settings.heldOutFraction);
+    const head = store.versions.head();
+    const continuesHead =
+      head !== undefined && head.backbone === backbone.key && head.learner === learner.id && head.featureDim === backbone.featureDim;
+    const previousMembers = continuesHead ? store.versions.members(head.id) : [];
+    const delta = diffMembers(previousMembers, set.train);
+    const headClassNames = head ? head.classes.map((entry) => entry.name) : [];
+    const addedClasses = set.classNames.filter((name) => !headClassNames.includes(name));
+    const removedClasses = headClassNames.filter((name) => !set.classNames.includes(name));
+    // Output order: the head's classes keep their positions; new ones follow, sorted.
+    const classNames = [...headClassNames.filter((name) => set.classNames.includes(name)), ...addedClasses];
+
+    const base = {
+      command: 'update' as const,
+      classes: { added: addedClasses, removed: removedClasses, empty: set.emptyClasses, total: classNames.length },
+      failed: sync.failed,
+    };
+    const sampleCounts = {
+      files: sync.files,
+      train: set.train.length,
+      heldOut: set.heldOut.length,
+      embedded: sync.embedded,
+      fromCache: sync.fromCache,
+      failed: sync.failed.length,
+    };
+
+    if (continuesHead && delta.added.length === 0 && delta.removed.length === 0 && addedClasses.length === 0 && removedClasses.length === 0) {
+      store.transaction(() => {
+        store.samples.setSplits(set.splits);
+        store.updates.finish(updateId, 'unchanged', { versionId: head.id });
+      });
+      const total = performance.now() - started;
+      return {
+        ...base,
+        status: 'unchanged',
+        version: summarizeVersion(head, store),
+        samples: { ...sampleCounts, learned: 0, unlearned: 0 },
+        metrics: (head.metrics as { report: UpdateResult['metrics'] }).report,
+        device: runtime.report,
+        timingsMs: { scan: sync.scanMs, embed: sync.embedMs, train: 0, evaluate: 0, commit: 0, total },
+      };
+    }
+    if (classNames.length === 0) {
+      throw new Error('no class folder holds a usable image yet: add one subfolder per class with images in it');
+    }
+
+    const previousState = continuesHead ? learner.deserialize(store.versions.learnerState(head.id)) : null;
+    const dim = backbone.featureDim;
+    const features = (members: readonly Member[]): LabeledFeatures => ({
+      features: store.embeddings.matrix(
+        members.map((member) => member.contentHash),
+        backbone.key,
+        dim,
+      ),
+      labels: members.map((member) => member.className),
+      count: members.length,
+      dim,
+    });
+    options.onProgress?.({ phase: 'train', done: 0, total: 1, message: `${delta.added.length} to learn, ${delta.removed.length} to forget` });
+    const state = await learner.update(
+      previousState,
+      { classNames, added: features(delta.added), removed: features(continuesHead ? delta.removed : []) },
+      { signal: options.signal, onProgress: (done, total) => options.onProgress?.({ phase: 'train', done, total }) },
+    );
+    const trainMs = performance.now() - trainStarted;
+    maybeCrash('after-train');
+    options.signal?.throwIfAborted();
+
+    const evaluateStarted = performance.now();
+    options.onProgress?.({ phase: 'evaluate', done: 0, total: set.heldOut.length });
+    const heldOut = features(set.heldOut);
+    const predicted = predictClassNames(learner, state, heldOut);
+    const previousPredicted =
+      previousState && head ? predictClassNames(learner, previousState, heldOut) : null;
+    const report = buildAccuracyReport({
+      truth: heldOut.labels,
+      predicted,
+      previousPredicted,
+      classNames,
+      newClasses: addedClasses,
+    });
+    const evaluateMs = performance.now() - evaluateStarted;
+
+    const commitStarted = performance.now();
+    options.onProgress?.({ phase: 'commit', done: 0, total: 1 });
+    const replay = selectReplayBuffer(set.train, settings.replayPerClass);
+    const versionId = store.transaction(() => {
+      const nextId = store.versions.nextId();
+      const introducedIn = new Map(head?.classes.map((entry) => [entry.name, entry.introducedIn]) ?? []);
+      const classes: VersionClass[] = classNames.map((name) => ({ name, introducedIn: introducedIn.get(name) ?? nextId }));
+      const id = store.versions.insert(
+        {
+          parentId: head?.id ?? null,
+          learner: learner.id,
+          backbone: backbone.key,
+          featureDim: dim,
+          classes,
+          learnerState: learner.serialize(state),
+          metrics: { report, trainSamples: set.train.length, heldOutSamples: set.heldOut.length, device: runtime!.report },
+          updateId,
+        },
+        set.train,
+        replay,
+      );
+      store.samples.setSplits(set.splits);
+      project.saveSettings();
+      maybeCrash('inside-commit');
+      store.updates.finish(updateId, 'committed', {
+        versionId: id,
+        device: runtime!.report?.device ?? 'cache',
+        summary: { learned: delta.added.length, unlearned: delta.removed.length },
+      });
+      return id;
+    });
+    const commitMs = performance.now() - commitStarted;
+    options.onProgress?.({ phase: 'commit', done: 1, total: 1 });
+
+    return {
+      ...base,
+      status: 'committed',
+      version: summarizeVersion(store.versions.get(versionId)!, store),
+      samples: { ...sampleCounts, learned: delta.added.length, unlearned: continuesHead ? delta.removed.length : 0 },
+      metrics: report,
+      device: runtime.report,
+      timingsMs: {
+        scan: sync.scanMs,
+        embed: sync.embedMs,
+        train: trainMs,
+        evaluate: evaluateMs,
+        commit: commitMs,
+        total: performance.now() - started,
+      },
+    };
+  } catch (error) {
+    store.updates.finish(updateId, 'failed', { error: error instanceof Error ? error.message : String(error) });
+    throw error;
+  } finally {
+    await runtime?.close();
+  }
+}

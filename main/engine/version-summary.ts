@@ -1,0 +1,28 @@
+import type { AccuracyReport, VersionSummary } from './api/contract.js';
+import type { ProjectStore } from './store/index.js';
+import type { VersionRecord } from './store/versions.js';
+
+/** What a version's stored metrics blob holds (written by update.ts). */
+export interface StoredVersionMetrics {
+  report: AccuracyReport;
+  trainSamples: number;
+  heldOutSamples: number;
+}
+
+export function summarizeVersion(version: VersionRecord, store: ProjectStore): VersionSummary {
+  const metrics = version.metrics as StoredVersionMetrics;
+  return {
+    id: version.id,
+    parentId: version.parentId,
+    createdAt: version.createdAt,
+    learner: version.learner,
+    backbone: version.backbone,
+    classNames: version.classes.map((entry) => entry.name),
+    trainSamples: metrics.trainSamples,
+    heldOutSamples: metrics.heldOutSamples,
+    retained: metrics.report.retained,
+    new: metrics.report.new,
+    overall: metrics.report.overall,
+    isHead: store.versions.headId() === version.id,
+  };
+}
