@@ -193,7 +193,7 @@ describe('preprocessImage: bad inputs give a short, specific reason', () => {
     expect(await fails(Buffer.from('\uFEFF  <svg xmlns="http://www.w3.org/2000/svg"/>'))).toBe('unsupported format: svg');
     expect(await fails(Buffer.from('%PDF-1.7\n%âãÏÓ\n'))).toBe('unsupported format: pdf');
     const heic = Buffer.from([0, 0, 0, 0x18, ...Buffer.from('ftypheic'), 0, 0, 0, 0, ...Buffer.from('mif1heic')]);
-    expect(await fails(heic)).toBe('unsupported format: heic');
+    expect(await fails(heic)).toBe('unsupported format: heic (no HEIC decoder: save the photo as JPEG)');
     expect(await fails(Buffer.from('8BPS\x00\x01', 'latin1'))).toBe('unsupported format: psd');
     // An HTML page is not SVG and not an image.
     expect(await fails(Buffer.from('<!doctype html><html><body>hi</body></html>'))).toBe('not an image (unrecognized format)');

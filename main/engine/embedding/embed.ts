@@ -22,7 +22,7 @@ export interface EmbedOptions {
   batchSize?: number;
   /** Files read, hashed and decoded ahead of inference (in flight at once). Default 2 × batchSize. */
   decodeConcurrency?: number;
-  /** Checked between batches; rejects with `signal.reason` (an AbortError by default). */
+  /** Checked between files and batches; rejects with `signal.reason` (an AbortError by default). */
   signal?: AbortSignal;
   limits?: DecodeLimits;
 }
@@ -43,6 +43,12 @@ export interface EmbedTotals {
 }
 
 export const DEFAULT_BATCH_SIZE = 16;
+/**
+ * Embeddings kept for later copies of the same content within one call (most recent first).
+ * Older ones are dropped to bound memory on huge runs; a copy found after that is simply
+ * decoded and embedded again (unless `lookupCached` knows it).
+ */
+const RECENT_EMBEDDINGS = 4096;
 /** Read-ahead stops while this many file bytes are held by files not yet decoded (one file always passes). */
 const MAX_BYTES_IN_FLIGHT = 512 * 1024 * 1024;
 
@@ -112,8 +118,12 @@ function abortError(signal: AbortSignal): unknown {
  *   inference errors and exceptions thrown by the callbacks reject.
  * - Deterministic: batches are formed in job order, and callbacks fire in exactly job order
  *   whatever the timing.
- * - `signal` is honoured between batches: the batch in flight completes (its callbacks fire),
- *   then the call rejects with the signal's reason.
+ * - `signal` is checked between files and before each batch: no new batch starts once aborted;
+ *   the batch already in flight completes (its callbacks fire), files being decoded are waited
+ *   for, then the call rejects with the signal's reason. No callback fires after that.
+ * - onnxruntime-node runs inference synchronously on the main thread, so decoding overlaps it
+ *   through work already queued to sharp (libuv threads): `decodeConcurrency` (default
+ *   2 × batchSize) is how many files are read/decoded ahead.
  */
 export async function embedFiles(
   jobs: EmbedJob[],
@@ -154,10 +164,17 @@ export async function embedFiles(
     return w;
   };
 
+  /** Whether the batcher will have a result to share for content first seen at index `first`. */
+  const sharedResultWillExist = (hash: string, first: number): boolean => {
+    if (first >= consumedUpTo) return true; // not reached yet: it will be pending or done soon
+    const state = byHash.get(hash);
+    return state !== undefined && (state.kind !== 'done' || recent.has(hash));
+  };
+
   let busySince = 0;
   let bytesInFlight = 0;
   const inFlightJobs = new Set<Promise<void>>();
-  const processJob = async (i: number): Promise<Outcome> => {
+  const processJob = async (i: number, forceDecode = false): Promise<Outcome> => {
     try {
       const job = jobs[i]!;
       const read = await readJobFile(job.absPath, limits.maxFileBytes);
@@ -170,7 +187,7 @@ export async function embedFiles(
         if (cached !== undefined && cached.length === dim) return { kind: 'cached', hash, embedding: cached };
         const first = firstIndexByHash.get(hash);
         if (first === undefined || i < first) firstIndexByHash.set(hash, i);
-        if (first !== undefined && first < i) return { kind: 'duplicate', hash };
+        if (!forceDecode && first !== undefined && first < i && sharedResultWillExist(hash, first)) return { kind: 'duplicate', hash };
         const decoded = await decodeToRgb(read.bytes, prep, limits);
         if (!decoded.ok) return { kind: 'failed', reason: decoded.reason, hash };
         return { kind: 'decoded', hash, rgb: decoded.rgb };
@@ -226,8 +243,14 @@ export async function embedFiles(
   };
 
   // ---- Stage 2: batches in job order; one inference in flight while the next batch fills.
-  type HashState = { kind: 'pending'; waiters: number[] } | { kind: 'done'; embedding: Float32Array } | { kind: 'failed'; reason: string };
+  type HashState = { kind: 'pending'; waiters: number[] } | { kind: 'done' } | { kind: 'failed'; reason: string };
   const byHash = new Map<string, HashState>();
+  const recent = new Map<string, Float32Array>(); // insertion-ordered: oldest first
+  const remember = (hash: string, embedding: Float32Array) => {
+    recent.delete(hash);
+    recent.set(hash, embedding);
+    if (recent.size > RECENT_EMBEDDINGS) recent.delete(recent.keys().next().value!);
+  };
   const buffers: Float32Array[] = [];
   let current = 0;
   let batch: Array<{ index: number; hash: string }> = [];
@@ -241,7 +264,8 @@ export async function embedFiles(
     items.forEach(({ index, hash }, k) => {
       const embedding = out.slice(k * dim, (k + 1) * dim);
       const state = byHash.get(hash);
-      byHash.set(hash, { kind: 'done', embedding });
+      byHash.set(hash, { kind: 'done' });
+      remember(hash, embedding);
       results.set(index, { kind: 'embedded', hash, embedding, fromCache: false });
       if (state?.kind === 'pending') {
         for (const w of state.waiters) results.set(w, { kind: 'embedded', hash, embedding: embedding.slice(), fromCache: true });
@@ -262,29 +286,33 @@ export async function embedFiles(
     inflight.catch(() => undefined);
   };
 
-  const addDuplicate = (i: number, hash: string) => {
+  /** Shares the result of earlier content; false when that result is no longer kept. */
+  const addDuplicate = (i: number, hash: string): boolean => {
     const state = byHash.get(hash);
-    if (!state) throw new Error('internal: duplicate of an unknown hash');
-    if (state.kind === 'done') setResult(i, { kind: 'embedded', hash, embedding: state.embedding.slice(), fromCache: true });
-    else if (state.kind === 'failed') setResult(i, { kind: 'failed', reason: state.reason });
-    else state.waiters.push(i);
+    if (state?.kind === 'pending') state.waiters.push(i);
+    else if (state?.kind === 'failed') setResult(i, { kind: 'failed', reason: state.reason });
+    else {
+      const embedding = state?.kind === 'done' ? recent.get(hash) : undefined;
+      if (!embedding) return false;
+      setResult(i, { kind: 'embedded', hash, embedding: embedding.slice(), fromCache: true });
+    }
+    return true;
   };
 
   try {
     pump();
     for (let i = 0; i < total; i++) {
-      const o = await outcomeOf(i).promise;
+      if (signal?.aborted) throw abortError(signal);
+      let o = await outcomeOf(i).promise;
       outcomeWaiters.delete(i);
       consumedUpTo = i + 1;
       pump();
       // A later copy of content first seen at a lower index (decoded or not) shares that result.
-      if (o.kind === 'duplicate') {
-        addDuplicate(i, o.hash);
-        continue;
-      }
-      if ((o.kind === 'decoded' || o.kind === 'failed') && o.hash !== undefined && (firstIndexByHash.get(o.hash) ?? i) < i) {
-        addDuplicate(i, o.hash);
-        continue;
+      if (o.kind === 'duplicate' || ((o.kind === 'decoded' || o.kind === 'failed') && o.hash !== undefined && (firstIndexByHash.get(o.hash) ?? i) < i)) {
+        if (addDuplicate(i, o.hash!)) continue;
+        // The earlier result is no longer kept (far back in a huge run): embed this copy itself.
+        if (o.kind === 'duplicate') o = await processJob(i, true);
+        if (o.kind !== 'failed' && o.kind !== 'cached') firstIndexByHash.set(o.hash, i);
       }
       switch (o.kind) {
         case 'failed':
@@ -292,9 +320,10 @@ export async function embedFiles(
           setResult(i, { kind: 'failed', reason: o.reason });
           break;
         case 'cached':
-          if (!byHash.has(o.hash)) byHash.set(o.hash, { kind: 'done', embedding: o.embedding });
           setResult(i, { kind: 'embedded', hash: o.hash, embedding: o.embedding, fromCache: true });
           break;
+        case 'duplicate':
+          throw new Error('internal: unresolved duplicate');
         case 'decoded': {
           buffers[current] ??= new Float32Array(batchSize * perImage);
           rgbToChw(o.rgb, prep, buffers[current]!, batch.length * perImage);

@@ -27,7 +27,11 @@ configureSharp();
  */
 const RESIZE_KERNEL = 'linear' as const;
 
-/** Alpha is flattened onto white (what a viewer on a white page shows); see the module README note. */
+/**
+ * Alpha is flattened onto white rather than dropped: fully transparent pixels often hold arbitrary
+ * (frequently black) RGB that the user never sees, while white is what viewers and file browsers
+ * show for cut-out product shots and logos. Same rule for training and prediction.
+ */
 const FLATTEN_BACKGROUND = { r: 255, g: 255, b: 255 };
 
 export type DecodeRgbResult =
@@ -70,7 +74,11 @@ export async function decodeToRgb(bytes: Uint8Array, prep: Preprocessing, limits
   const sniffed = sniffFormat(bytes);
   if (sniffed.kind === 'unknown') return { ok: false, reason: 'not an image (unrecognized format)' };
   if (sniffed.kind === 'refused') {
-    return { ok: false, reason: `unsupported format: ${sniffed.format}` };
+    // Vector and document formats (SVG, PDF, PostScript) are refused on purpose: they are not
+    // photos, and their renderers (librsvg, poppler) are a large attack surface for untrusted files.
+    // HEIC has no decoder in sharp's prebuilt libvips (HEVC patents): say what to do.
+    const hint = sniffed.format === 'heic' ? ' (no HEIC decoder: save the photo as JPEG)' : '';
+    return { ok: false, reason: `unsupported format: ${sniffed.format}${hint}` };
   }
   const format: RasterFormat = sniffed.format;
 

@@ -38,7 +38,8 @@ export interface SessionThreads {
 /**
  * ONNX Runtime's default pool spins one thread per logical core and busy-waits; on small
  * machines that fights decoding for the same cores. One inter-op thread (the graphs are
- * sequential chains) and intra-op = the cores we may use.
+ * sequential chains), intra-op = the cores we may use (KEIZOKU_THREADS overrides), and no
+ * spinning (see create()).
  */
 export function defaultThreads(): SessionThreads {
   const fromEnv = Number(process.env.KEIZOKU_THREADS);
@@ -105,6 +106,9 @@ function create(model: string | Uint8Array, device: Device, threads: SessionThre
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     logSeverityLevel,
+    // Idle intra-op threads sleep instead of spinning: between batches the cores belong to
+    // image decoding (measured: pipeline +4 %, inference alone −4 %).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
