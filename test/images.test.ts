@@ -36,15 +36,18 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 describe('preprocessImage: layout and normalization', () => {
-  it('matches sharp bilinear cover-resize + (x-128)/128 in CHW order', async () => {
-    const bytes = await readFile(PHOTO);
-    const pixels = await ok(bytes);
-    const { data } = await sharp(bytes).resize(224, 224, { fit: 'cover', kernel: 'linear' }).raw().toBuffer({ resolveWithObject: true });
-    for (const i of [0, 1, 1000, 30_000, PLANE - 1]) {
-      for (let c = 0; c < 3; c++) expect(pixels[c * PLANE + i]).toBeCloseTo((data[i * 3 + c]! - 128) / 128, 6);
+  it('matches sharp cover-resize + (x-128)/128 in CHW order: lanczos3 when enlarging, bilinear when shrinking', async () => {
+    const small = await readFile(PHOTO); // 256×169: the shorter side is enlarged to 224
+    const large = await sharp(small).resize(768).png().toBuffer(); // 768×507: shrunk
+    for (const [bytes, kernel] of [[small, 'lanczos3'], [large, 'linear']] as const) {
+      const pixels = await ok(bytes);
+      const { data } = await sharp(bytes).resize(224, 224, { fit: 'cover', kernel }).raw().toBuffer({ resolveWithObject: true });
+      for (const i of [0, 1, 1000, 30_000, PLANE - 1]) {
+        for (let c = 0; c < 3; c++) expect(pixels[c * PLANE + i]).toBeCloseTo((data[i * 3 + c]! - 128) / 128, 6);
+      }
+      expect(Math.min(...pixels.subarray(0, 5000))).toBeGreaterThanOrEqual(-1);
+      expect(Math.max(...pixels.subarray(0, 5000))).toBeLessThanOrEqual(127 / 128);
     }
-    expect(Math.min(...pixels.subarray(0, 5000))).toBeGreaterThanOrEqual(-1);
-    expect(Math.max(...pixels.subarray(0, 5000))).toBeLessThanOrEqual(127 / 128);
   });
 
   it('uses per-channel mean and std', async () => {
