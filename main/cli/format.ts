@@ -1,4 +1,4 @@
-import type { AccuracyReport, EvalResult, PredictResult, RollbackResult, UpdateResult, VersionsResult, VersionSummary, WatchResult, FileFailure } from '../engine/api/contract.js';
+import type { ExportResult, AccuracyReport, EvalResult, PredictResult, RollbackResult, UpdateResult, VersionsResult, VersionSummary, WatchResult, FileFailure } from '../engine/api/contract.js';
 
 /** Human-readable renderings of the same results that --json prints. */
 const percent = (value: number | null) => (value === null ? '   –  ' : `${(value * 100).toFixed(1).padStart(5)}%`);
@@ -57,7 +57,7 @@ export function formatEval(result: EvalResult): string {
 export function formatPredict(result: PredictResult): string {
   return [
     ...result.predictions.map(
-      (prediction) => `${prediction.path}: ${prediction.top.map((entry) => `${entry.className} (${entry.score.toFixed(3)})`).join(', ')}`,
+      (prediction) => `${prediction.path}: ${prediction.top.map((entry) => `${entry.className} ${(entry.confidence * 100).toFixed(1)}% (score ${entry.score.toFixed(3)})`).join(', ')}`,
     ),
     ...failures(result.failed),
   ].join('\n');
@@ -65,6 +65,14 @@ export function formatPredict(result: PredictResult): string {
 
 function versionLine(version: VersionSummary): string {
   return `${version.isHead ? '*' : ' '} ${String(version.id).padStart(3)}  ${version.createdAt.replace('T', ' ').slice(0, 19)}  ${version.learner.padEnd(8)} ${String(version.classNames.length).padStart(4)} classes  retained ${percent(version.retained)}  new ${percent(version.new)}  overall ${percent(version.overall)}`;
+}
+
+export function formatExport(result: ExportResult): string {
+  return [
+    `exported version ${result.versionId} (${result.classNames.length} classes, ${(result.bytes / 1024 / 1024).toFixed(1)} MiB) to ${result.out}`,
+    `labels: ${result.labels}`,
+    `input '${result.input.name}' [${result.input.shape.join(', ')}]; outputs '${result.outputs.scores}', '${result.outputs.probabilities}' (temperature ${result.temperature.toPrecision(3)})`,
+  ].join('\n');
 }
 
 export function formatVersions(result: VersionsResult): string {

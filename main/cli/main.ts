@@ -9,12 +9,13 @@ import { UpdateInProgressError } from '../engine/store/updates.js';
 import { runUpdate } from '../engine/update.js';
 import { listVersions, rollback } from '../engine/versions.js';
 import { watchProject } from '../engine/watch-project.js';
-import { formatEval, formatPredict, formatRollback, formatUpdate, formatVersions, formatWatch } from './format.js';
+import { runExport } from '../engine/export/export-model.js';
+import { formatEval, formatExport, formatPredict, formatRollback, formatUpdate, formatVersions, formatWatch } from './format.js';
 import { USAGE } from './usage.js';
 import { CliUsageError, parseCommandLine, type CommonOptions } from './options.js';
 import { createProgressReporter } from './progress.js';
 
-const PROJECT_COMMANDS = ['update', 'eval', 'predict', 'watch', 'versions', 'rollback'] as const;
+const PROJECT_COMMANDS = ['update', 'eval', 'predict', 'watch', 'versions', 'rollback', 'export'] as const;
 
 interface Outcome {
   json: object;
@@ -86,6 +87,11 @@ async function runCommand(command: string, project: Project, options: CommonOpti
     case 'versions': {
       const result = listVersions(project);
       return { json: result, text: formatVersions(result) };
+    }
+    case 'export': {
+      if (!options.out) throw new CliUsageError('export needs --out FILE.onnx');
+      const result = await runExport(project, options.out);
+      return { json: result, text: formatExport(result) };
     }
     case 'rollback': {
       const id = Number(positionals[0]);

@@ -17,6 +17,7 @@ export const COMMON_FLAGS = {
   'replay-per-class': { type: 'string' },
   data: { type: 'string' },
   top: { type: 'string' },
+  out: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -48,6 +49,7 @@ export const CommonOptionsSchema = z.object({
   'replay-per-class': numberFlag(z.number().int().min(0)),
   data: z.string().min(1).optional(),
   top: numberFlag(z.number().int().min(1).max(1000)),
+  out: z.string().min(1).optional(),
   help: z.boolean(),
 });
 export type CommonOptions = z.infer<typeof CommonOptionsSchema>;

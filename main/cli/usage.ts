@@ -9,6 +9,7 @@ Commands:
   watch               embed files as they land in DIR, so the next update only trains (Ctrl-C ends)
   versions            list model versions (* = current)
   rollback N          make version N current again
+  export --out F.onnx the current model as one ONNX file (backbone + head + softmax) and labels.json beside it
   backbones           list the backbone catalog (* = default)
 
 Options:
@@ -24,6 +25,7 @@ Options:
   --held-out F            fraction of each class held out for evaluation (default 0.2)
   --replay-per-class N    exemplars kept per class in the replay buffer (default 20)
   --top K                 predict: how many classes to show (default 5)
+  --out F.onnx            export: the model file to write
 
 Exit codes: 0 done (unusable files are listed, not fatal), 2 bad invocation, 1 unusable state, 130 cancelled.
 `;

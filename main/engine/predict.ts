@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { PredictResult } from './api/contract.js';
+import { versionTemperature } from './confidence.js';
+import { confidences } from './evaluation/calibration.js';
 import { embedFilesCached } from './embed-files-cached.js';
 import { FeatureRuntime } from './feature-runtime.js';
 import { loadHeadModel } from './head-model.js';
@@ -14,12 +16,14 @@ export async function runPredict(project: Project, files: readonly string[], top
     const jobs = files.map((file) => ({ absPath: path.resolve(file), relPath: file }));
     const { vectors, failed } = await embedFilesCached(project, runtime, jobs);
     const classNames = learner.classNames(state);
+    const temperature = versionTemperature(version);
     const predictions = jobs.flatMap((job) => {
       const vector = vectors.get(job.relPath);
       if (!vector) return [];
       const scores = learner.predict(state, vector, 1);
+      const confidence = confidences(scores, temperature);
       const ranked = classNames
-        .map((className, index) => ({ className, score: scores[index]! }))
+        .map((className, index) => ({ className, score: scores[index]!, confidence: confidence[index]! }))
         .filter((entry) => Number.isFinite(entry.score))
         .sort((a, b) => b.score - a.score)
         .slice(0, top);

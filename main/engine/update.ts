@@ -1,5 +1,6 @@
 import type { UpdateResult } from './api/contract.js';
 import { buildAccuracyReport, predictClassNames } from './accuracy-report.js';
+import { calibrateOnHeldOut } from './confidence.js';
 import { maybeCrash } from './fault-injection.js';
 import { FeatureRuntime } from './feature-runtime.js';
 import { getLearner, type LabeledFeatures } from './learners/index.js';
@@ -101,6 +102,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     options.onProgress?.({ phase: 'evaluate', done: 0, total: set.heldOut.length });
     const heldOut = features(set.heldOut);
     const predicted = predictClassNames(learner, state, heldOut);
+    const calibration = calibrateOnHeldOut(learner, state, heldOut);
     const previousPredicted =
       previousState && head ? predictClassNames(learner, previousState, heldOut) : null;
     const report = buildAccuracyReport({
@@ -127,7 +129,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
           featureDim: dim,
           classes,
           learnerState: learner.serialize(state),
-          metrics: { report, trainSamples: set.train.length, heldOutSamples: set.heldOut.length, device: runtime!.report },
+          metrics: { report, trainSamples: set.train.length, heldOutSamples: set.heldOut.length, device: runtime!.report, calibration },
           updateId,
         },
         set.train,

@@ -96,8 +96,9 @@ export type EvalResult = z.infer<typeof EvalResultSchema>;
 
 export const PredictionSchema = z.object({
   path: z.string(),
-  /** best first; score is the learner's own (ridge output or cosine), higher is more likely */
-  top: z.array(z.object({ className: z.string(), score: z.number() })),
+  /** best first; score is the learner's own (ridge output or cosine), higher is more likely;
+   * confidence is softmax(scores / T), a fraction 0–1, with T fitted on the version's held-out samples */
+  top: z.array(z.object({ className: z.string(), score: z.number(), confidence: z.number().min(0).max(1) })),
 });
 export const PredictResultSchema = z.object({
   command: z.literal('predict'),
@@ -132,6 +133,23 @@ export const WatchResultSchema = z.object({
   device: DeviceReportSchema.nullable(),
 });
 export type WatchResult = z.infer<typeof WatchResultSchema>;
+
+export const ExportResultSchema = z.object({
+  command: z.literal('export'),
+  versionId: z.number().int(),
+  /** the .onnx file written: input = normalized image batch, outputs features / scores / probabilities */
+  out: z.string(),
+  /** labels.json beside it: class names in score order, preprocessing, output names */
+  labels: z.string(),
+  bytes: z.number().int(),
+  classNames: z.array(z.string()),
+  input: z.object({ name: z.string(), shape: z.array(z.union([z.number().int(), z.string()])) }),
+  outputs: z.object({ features: z.string(), scores: z.string(), probabilities: z.string() }),
+  /** softmax temperature fitted on the version's held-out samples (1 when none) */
+  temperature: z.number(),
+  timingsMs: z.object({ total: z.number() }),
+});
+export type ExportResult = z.infer<typeof ExportResultSchema>;
 
 export const ErrorResultSchema = z.object({ command: z.string().nullable(), error: z.object({ code: z.string(), message: z.string() }) });
 export type ErrorResult = z.infer<typeof ErrorResultSchema>;

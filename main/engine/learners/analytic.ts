@@ -37,6 +37,7 @@ import { checkCounts, labelColumns, planColumns, remapColumns, validateDelta } f
 import { resolveHyperParameters } from './hyper-parameters.js';
 import { LearnerInputError, type Learner, type LearnerState, type TrainingDelta, type UpdateContext } from './learner.js';
 import { accumulateGram, packUpper, symmetrize, unpackUpper } from './linalg/gram.js';
+import { affineRows } from '../onnx/row-ops.js';
 import { choleskyInPlace, choleskySolveInPlace } from './linalg/cholesky.js';
 
 export const ANALYTIC_CORE_ID = 'analytic-ridge';
@@ -123,6 +124,16 @@ export const analyticRidge: Learner<AnalyticState> = {
   predict(state, features, count) {
     assertAnalyticState(state);
     return linearScores(features, count, state.dim, state.weights, state.counts);
+  },
+
+  exportScores(state, graph, features, dim) {
+    assertAnalyticState(state);
+    if (dim !== state.dim) throw new LearnerInputError(`expected ${state.dim}-wide features, got ${dim}`);
+    const C = state.counts.length;
+    // W's first D rows multiply the features; its last row is the bias (see linearScores).
+    const weights = Float32Array.from(state.weights.subarray(0, dim * C));
+    const bias = Float32Array.from(state.counts, (n, c) => (n > 0 ? state.weights[dim * C + c]! : -Infinity));
+    return affineRows(graph, features, weights, bias, 'ridge_scores');
   },
 
   classNames: (state) => state.classNames,

@@ -95,6 +95,23 @@ export function withPlugins<S extends LearnerState>(
 
     classNames: (state) => assertOwn(state).classNames,
 
+    exportScores(state, graph, features, dim) {
+      const own = assertOwn(state);
+      let current = { value: features, dim };
+      for (const plugin of plugins) {
+        if (!plugin.adaptFeatures) continue;
+        if (!plugin.exportFeatures) throw new Error(`plugin "${plugin.id}" has no graph form, so "${id}" cannot be exported`);
+        current = plugin.exportFeatures(graph, current.value, current.dim);
+      }
+      let scores = core.exportScores(own.core, graph, current.value, current.dim);
+      for (const [i, plugin] of plugins.entries()) {
+        if (!plugin.adaptScores) continue;
+        if (!plugin.exportScores) throw new Error(`plugin "${plugin.id}" has no graph form, so "${id}" cannot be exported`);
+        scores = plugin.exportScores(graph, scores, own.classNames, own.pluginStates[i]);
+      }
+      return scores;
+    },
+
     serialize(state) {
       const own = assertOwn(state);
       const stored = plugins.map((plugin, i) => {

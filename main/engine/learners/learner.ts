@@ -2,10 +2,15 @@
 // in the dataset, and how it scores images. Modelled on Avalanche's split between a strategy
 // (a Learner) and plugins that hook into it at named points (see LearnerPlugin and compose.ts).
 //
+// Every learner can also write its scoring as ONNX nodes (exportScores), so a version exports as one
+// model file (backbone + head) that any ONNX Runtime runs with the same scores as `predict`.
+//
 // States are immutable values: `update` never mutates `previous`, and `serialize` captures
 // everything `predict` and a later `update` need, so a stored version rolls back exactly.
 
 /** Labeled backbone features: `count` rows of `dim` floats, row-major, one class name per row. */
+import type { GraphBuilder } from '../onnx/graph-builder.js';
+
 export interface LabeledFeatures {
   readonly features: Float32Array;
   readonly labels: readonly string[];
@@ -62,6 +67,9 @@ export interface Learner<S = LearnerState> {
   classNames(state: S): readonly string[];
   serialize(state: S): Uint8Array;
   deserialize(bytes: Uint8Array): S;
+  /** Adds nodes to `graph` that compute what `predict` computes, from the value `features`
+   * ([N, dim] float32); returns the name of the [N, C] scores value. */
+  exportScores(state: S, graph: GraphBuilder, features: string, dim: number): string;
 }
 
 /** Arguments every update hook receives; `learner` is the composed learner (plugins included),
@@ -97,6 +105,10 @@ export interface LearnerPlugin<P = unknown> {
   ): P | undefined | Promise<P | undefined>;
   /** Post-processes count×C scores, e.g. bias correction of new-class logits. */
   adaptScores?(scores: Float32Array, count: number, classNames: readonly string[], pluginState: P | undefined): Float32Array;
+  /** The graph form of adaptFeatures; required of every plugin that has adaptFeatures. */
+  exportFeatures?(graph: GraphBuilder, features: string, dim: number): { value: string; dim: number };
+  /** The graph form of adaptScores; required of every plugin that has adaptScores. */
+  exportScores?(graph: GraphBuilder, scores: string, classNames: readonly string[], pluginState: P | undefined): string;
   encodeState?(state: P): Uint8Array;
   decodeState?(bytes: Uint8Array): P;
 }

@@ -90,6 +90,10 @@ export class GraphBuilder {
     };
   }
 
+  get opsetVersion(): number {
+    return this.options.opsetVersion;
+  }
+
   /** `base` if unused, else `base_1`, `base_2`, ...; values and nodes share one namespace. */
   uniqueName(base: string): string {
     const clean = base.length > 0 ? base : 'v';

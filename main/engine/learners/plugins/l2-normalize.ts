@@ -4,6 +4,7 @@
 // Measured: it makes ridge's best λ independent of the backbone's feature scale (raw features
 // need λ≈300, normalized ones λ≈0.5, same accuracy) — see analytic.ts.
 
+import { l2NormalizeRows } from '../../onnx/row-ops.js';
 import type { LearnerPlugin } from '../learner.js';
 
 export const L2_NORMALIZE_ID = 'l2-normalize';
@@ -21,5 +22,8 @@ export const l2Normalize: LearnerPlugin<never> = {
       for (let j = 0; j < dim; j++) out[row + j] = features[row + j]! * inverse;
     }
     return { features: out, dim };
+  },
+  exportFeatures(graph, features, dim) {
+    return { value: l2NormalizeRows(graph, features), dim };
   },
 };
