@@ -11,7 +11,7 @@ export const DEFAULT_OPSET = 17;
 /** IR version 8 (ONNX 1.10+) is what onnx-proto 8.x encodes and what ORT accepts with opset 17. */
 export const IR_VERSION = 8;
 
-export type ElementType = 'float32' | 'int64' | 'bool' | 'float64';
+export type ElementType = 'float32' | 'int64' | 'int32' | 'bool' | 'float64';
 /** A dimension: a fixed size, or a symbolic name such as 'N' for the batch. */
 export type Dim = number | string;
 
@@ -66,7 +66,7 @@ export interface GraphBuilderOptions {
   docString?: string;
 }
 
-const ONNX_DATA_TYPE: Record<ElementType, number> = { float32: 1 /* FLOAT */, int64: 7 /* INT64 */, bool: 9 /* BOOL */, float64: 11 /* DOUBLE */ };
+const ONNX_DATA_TYPE: Record<ElementType, number> = { float32: 1 /* FLOAT */, int64: 7 /* INT64 */, int32: 6 /* INT32 */, bool: 9 /* BOOL */, float64: 11 /* DOUBLE */ };
 
 export class GraphBuilder {
   readonly nodes: NodeSpec[] = [];
