@@ -141,6 +141,14 @@ describe('createHeadTrainer', () => {
     expectSame(await trainer.train(req), await new TypeScriptTrainer().train(req));
     await trainer.close();
   });
+
+  it('falls back to the TypeScript trainer, saying why, when ONNX Runtime cannot create a session at all', async () => {
+    // A thread count ONNX Runtime refuses: a real session failure, not a mock.
+    const { trainer, report } = await createHeadTrainer('cpu', { threads: { intraOp: -1, interOp: 1 } });
+    expect(trainer).toBeInstanceOf(TypeScriptTrainer);
+    expect(trainer.device).toBe('typescript');
+    expect(report.fallbackReason).toMatch(/ONNX Runtime could not run a training graph .*training runs in TypeScript/);
+  });
 });
 
 describe('WebGPU', () => {
@@ -148,8 +156,10 @@ describe('WebGPU', () => {
     const { trainer, report } = await createHeadTrainer('webgpu', { threads, stepsPerCall: 3 });
     try {
       if (report.device !== 'webgpu') {
-        // Needs a Vulkan driver with shaderUniform*ArrayDynamicIndexing (e.g. Mesa ≥ 23 lavapipe, or a GPU driver).
-        console.log(`skipped: WebGPU unavailable here: ${report.fallbackReason}`);
+        console.log(
+          `skipped: WebGPU unavailable here (${report.fallbackReason}). It needs libvulkan1 and a Vulkan driver that Dawn accepts: ` +
+            `a GPU driver, or lavapipe from mesa-vulkan-drivers 25.x (bookworm-backports); bookworm's 22.3 lavapipe lacks shaderUniform*ArrayDynamicIndexing.`,
+        );
         context.skip();
       }
       for (const optimizer of optimizers) {
