@@ -168,6 +168,41 @@ async function perStepTable(context: BenchContext, threads: SessionThreads): Pro
   };
 }
 
+/** Per-call overhead against K: the single-step graph (one run() per step) is the reference. */
+async function loopSizeTable(context: BenchContext, threads: SessionThreads): Promise<{ table: Table; data: unknown[] }> {
+  const adam: OptimizerSettings = { kind: 'adam', learningRate: 1e-3 };
+  const steps = 256;
+  const rows: string[][] = [];
+  const data: unknown[] = [];
+  for (const classCount of [10, 100]) {
+    const workload = stepWorkload(`linear, C=${classCount}, B=256, adam`, { inputDim: D, hiddenDim: 0, classCount }, 256, steps + 2, adam);
+    let reference = 0;
+    for (const k of [0, 8, 64, 256]) {
+      const label = k === 0 ? '**reference**: single-step graph (one run() per step)' : `Loop, K=${k}`;
+      context.log(`${workload.label}: ${label.replace('**reference**: ', '')}`);
+      const trainer = new OnnxTrainer('cpu', k === 0 ? { mode: 'single-step', threads } : { mode: 'loop', stepsPerCall: k, threads });
+      try {
+        const { msPerStep } = await timeSteps(trainer, workload.request, steps);
+        if (k === 0) reference = msPerStep;
+        rows.push([workload.label, label, fixed(msPerStep, 2), ratio(msPerStep, reference, 3)]);
+        data.push({ workload: workload.label, stepsPerCall: k === 0 ? 1 : k, singleStepGraph: k === 0, msPerStep });
+      } finally {
+        await trainer.close();
+      }
+    }
+  }
+  return {
+    table: {
+      caption: `Steps per run() call (${steps} steps timed, ${threads.intraOp} threads); ratio = ms per step ÷ the single-step graph`,
+      headers: ['workload', 'graph', 'ms / step', '÷ reference'],
+      align: ['l', 'l', 'r', 'r'],
+      rows,
+      reading: [],
+    },
+    data,
+  };
+}
+
 /** 30 epochs over 3,000 new samples (10 classes) plus 1,000 replayed ones (90 old classes), distilled. */
 function updateWorkload(batchSize: number): TrainRequest {
   const architecture: HeadArchitecture = { inputDim: D, hiddenDim: 0, classCount: 100 };
@@ -358,6 +393,7 @@ async function analyticTable(context: BenchContext, threads: SessionThreads): Pr
 export async function trainingBench(context: BenchContext): Promise<SectionOutput> {
   const threads = defaultThreads();
   const perStep = await perStepTable(context, threads);
+  const loopSize = await loopSizeTable(context, threads);
   const update = await updateTable(context, threads);
   const analytic = await analyticTable(context, threads);
   return {
@@ -369,7 +405,7 @@ export async function trainingBench(context: BenchContext): Promise<SectionOutpu
       `build and cache its session. ONNX on device cpu with ${threads.intraOp} intra-op threads (the product default) and with 1. ` +
       `The analytic rows time one accumulation of Σx̃x̃ᵀ over 3,000 samples (mean of 3 after a warm-up) and compare the ridge ` +
       `predictions of each Gram's solution with the float64 one on the same samples.`,
-    tables: [perStep.table, update.table, analytic.table],
-    data: { threads, perStep: perStep.data, update: update.data, analytic: analytic.data },
+    tables: [perStep.table, loopSize.table, update.table, analytic.table],
+    data: { threads, perStep: perStep.data, loopSize: loopSize.data, update: update.data, analytic: analytic.data },
   };
 }

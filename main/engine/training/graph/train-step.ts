@@ -18,7 +18,10 @@ export interface TrainGraphSpec {
   readonly distillationClasses: number;
 }
 
-/** Graph input and output names, shared by both variants (see trainGraphFeeds in onnx-trainer.ts). */
+/**
+ * Graph input and output names, shared by both variants. Features, labels, weights and teacher
+ * logits are the batch (B rows) in the single-step graph and all samples in the Loop graph.
+ */
 export const TRAIN_GRAPH_NAMES = {
   parameter: (i: number) => `param_${i}`,
   moment: (i: number) => `moment_${i}`,
@@ -27,13 +30,13 @@ export const TRAIN_GRAPH_NAMES = {
   hyper: (key: string) => `hp_${key}`,
   temperature: 'hp_temperature',
   distillationWeight: 'hp_distillation_weight',
-  /** Single-step: the batch itself and this step's t. */
   features: 'features',
   labels: 'labels',
   weights: 'weights',
   teacherLogits: 'teacher_logits',
+  /** Single-step: the loss before the update. */
   loss: 'loss',
-  /** Loop: all samples, steps × B batch rows, per-step learning rates, steps taken before the call. */
+  /** Loop: steps to run, steps × B batch rows, per-step learning rates, steps taken before the call, per-step losses. */
   tripCount: 'trip_count',
   batches: 'batches',
   learningRates: 'learning_rates',
