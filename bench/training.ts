@@ -127,7 +127,7 @@ function perStepReading(data: readonly { workload: string; trainer: string; msPe
   if (!reference || !single || !loop) return [];
   return [
     `For ${reference.workload}, the Loop graph takes ${fixed(loop.msPerStep, 2)} ms per step, ${ratio(loop.msPerStep, reference.msPerStep, 3)} the TypeScript loops; ` +
-      `one run() per step costs ${fixed(single.msPerStep - loop.msPerStep, 2)} ms more per step (feeding parameters and state in and out each call), which the Loop pays once per ${DEFAULT_STEPS_PER_CALL} steps.`,
+      `one run() per step costs ${fixed(single.msPerStep - loop.msPerStep, 2)} ms more per step (the batch gathered in JS, parameters and state fed in and copied out on every call), which the Loop pays once per ${DEFAULT_STEPS_PER_CALL} steps.`,
   ];
 }
 
@@ -403,7 +403,7 @@ export async function trainingBench(context: BenchContext): Promise<SectionOutpu
       `(4,000 for the update workload). Each trainer gets the same requests (head-trainer.ts contract); the TypeScript reference runs ` +
       `a few steps (its time per step is steady), the ONNX Runtime graphs run many; every trainer first runs 2 untimed steps, which ` +
       `build and cache its session. ONNX on device cpu with ${threads.intraOp} intra-op threads (the product default) and with 1. ` +
-      `The analytic rows time one accumulation of Σx̃x̃ᵀ over 3,000 samples (mean of 3 after a warm-up) and compare the ridge ` +
+      `The analytic rows time one accumulation of Σx̃x̃ᵀ over 3,000 samples in the learner's chunks of 256 (mean of 3 after a warm-up) and compare the ridge ` +
       `predictions of each Gram's solution with the float64 one on the same samples.`,
     tables: [perStep.table, loopSize.table, update.table, analytic.table],
     data: { threads, perStep: perStep.data, loopSize: loopSize.data, update: update.data, analytic: analytic.data },
