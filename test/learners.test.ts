@@ -110,19 +110,17 @@ describe('Cholesky solve', () => {
     }
   });
 
-  it('factors and solves D = 1281 with 100 classes in well under a second', () => {
+  it('factors and solves D = 1281 with 100 classes to 1e-9 (speed is a benchmark, not a test)', () => {
     const n = 1281, m = 100;
     const random = rng(5);
     const a = new Float64Array(n * n);
     // Diagonally dominant SPD matrix with dense off-diagonal entries.
     for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = i === j ? n : random() - 0.5;
     const b = Float64Array.from({ length: n * m }, () => random());
-    const started = performance.now();
     const l = a.slice();
     choleskyInPlace(l, n);
     const x = b.slice();
     choleskySolveInPlace(l, n, x, m);
-    const elapsed = performance.now() - started;
     let worst = 0;
     for (const i of [0, 640, 1280]) for (const c of [0, 99]) {
       let s = 0;
@@ -130,7 +128,6 @@ describe('Cholesky solve', () => {
       worst = Math.max(worst, Math.abs(s - b[i * m + c]!));
     }
     expect(worst).toBeLessThan(1e-9);
-    expect(elapsed).toBeLessThan(2000); // ~0.35 s measured on one core; generous for loaded CI
   });
 
   it('rejects a matrix that is not positive definite', () => {

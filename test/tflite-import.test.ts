@@ -93,13 +93,10 @@ describe('mobilenet_v2_1.0_224_quant (uint8, per-tensor)', () => {
   let backbone: ImportedBackbone;
   let input: ort.Tensor;
   let outputs: ort.InferenceSession.ReturnType;
-  let importMs: number;
 
   beforeAll(async () => {
     const bytes = modelBytes('mobilenet_v2_1.0_224_quant.tflite');
-    const start = performance.now();
     backbone = importTflite(bytes, { modelName: 'mobilenet_v2_1.0_224_quant.tflite' });
-    importMs = performance.now() - start;
     input = await imageBatch(224, backbone.inputQuantization!);
     outputs = await run(backbone, input);
   });
@@ -114,8 +111,6 @@ describe('mobilenet_v2_1.0_224_quant (uint8, per-tensor)', () => {
       featureDim: 1280,
       inputQuantization: { scale: 0.0078125, zeroPoint: 128 }, // (q - 128) / 128
     });
-    // ~140 ms here (3.4 MB of uint8 weights -> 14 MB of float32); generous for slow CI.
-    expect(importMs).toBeLessThan(2000);
   });
 
   it('classifies the sample images (batch of 4 through a batch-1 model)', () => {

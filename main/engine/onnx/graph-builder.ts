@@ -11,7 +11,7 @@ export const DEFAULT_OPSET = 17;
 /** IR version 8 (ONNX 1.10+) is what onnx-proto 8.x encodes and what ORT accepts with opset 17. */
 export const IR_VERSION = 8;
 
-export type ElementType = 'float32' | 'int64';
+export type ElementType = 'float32' | 'int64' | 'int32' | 'bool' | 'float64';
 /** A dimension: a fixed size, or a symbolic name such as 'N' for the batch. */
 export type Dim = number | string;
 
@@ -20,7 +20,9 @@ export type AttributeValue =
   | { readonly type: 'ints'; readonly value: readonly number[] }
   | { readonly type: 'float'; readonly value: number }
   | { readonly type: 'floats'; readonly value: readonly number[] }
-  | { readonly type: 'string'; readonly value: string };
+  | { readonly type: 'string'; readonly value: string }
+  /** A subgraph (Loop/If/Scan bodies). */
+  | { readonly type: 'graph'; readonly value: GraphBuilder };
 
 /** Attribute constructors: ONNX distinguishes int from float, JavaScript numbers do not. */
 export const attr = {
@@ -29,6 +31,7 @@ export const attr = {
   float: (value: number): AttributeValue => ({ type: 'float', value }),
   floats: (value: readonly number[]): AttributeValue => ({ type: 'floats', value }),
   string: (value: string): AttributeValue => ({ type: 'string', value }),
+  graph: (value: GraphBuilder): AttributeValue => ({ type: 'graph', value }),
 };
 
 export type Attributes = Readonly<Record<string, AttributeValue>>;
@@ -63,7 +66,7 @@ export interface GraphBuilderOptions {
   docString?: string;
 }
 
-const ONNX_DATA_TYPE: Record<ElementType, number> = { float32: 1 /* FLOAT */, int64: 7 /* INT64 */ };
+const ONNX_DATA_TYPE: Record<ElementType, number> = { float32: 1 /* FLOAT */, int64: 7 /* INT64 */, int32: 6 /* INT32 */, bool: 9 /* BOOL */, float64: 11 /* DOUBLE */ };
 
 export class GraphBuilder {
   readonly nodes: NodeSpec[] = [];
@@ -113,6 +116,15 @@ export class GraphBuilder {
   addInput(name: string, elementType: ElementType, shape: readonly Dim[]): string {
     this.claimExact(name);
     this.inputs.push({ name, elementType, shape: [...shape] });
+    return name;
+  }
+
+  /**
+   * Makes a value of an enclosing graph usable here under its own name (a subgraph, e.g. a Loop
+   * body, reads outer values by name without declaring them as inputs).
+   */
+  useOuterValue(name: string): string {
+    this.claimExact(name);
     return name;
   }
 
@@ -207,14 +219,18 @@ export class GraphBuilder {
     this.metadata.set(key, value);
   }
 
-  toModel(): onnxProto.onnx.ModelProto {
-    const graph = new onnx.GraphProto({
+  toGraph(): onnxProto.onnx.GraphProto {
+    return new onnx.GraphProto({
       name: this.graphName,
       node: this.nodes.map(toNodeProto),
       initializer: this.initializers.map(toTensorProto),
       input: this.inputs.map(toValueInfo),
       output: this.outputs.map(toValueInfo),
     });
+  }
+
+  toModel(): onnxProto.onnx.ModelProto {
+    const graph = this.toGraph();
     return new onnx.ModelProto({
       irVersion: IR_VERSION,
       opsetImport: [new onnx.OperatorSetIdProto({ domain: '', version: this.options.opsetVersion })],
@@ -266,6 +282,8 @@ function toAttributeProto(name: string, a: AttributeValue): onnxProto.onnx.Attri
       return new onnx.AttributeProto({ name, type: T.FLOATS, floats: [...a.value] });
     case 'string':
       return new onnx.AttributeProto({ name, type: T.STRING, s: new TextEncoder().encode(a.value) });
+    case 'graph':
+      return new onnx.AttributeProto({ name, type: T.GRAPH, g: a.value.toGraph() });
   }
 }
 
