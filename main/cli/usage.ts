@@ -10,6 +10,7 @@ Commands:
   versions            list model versions (* = current)
   rollback N          make version N current again
   backbones           list the backbone catalog (* = default)
+  serve               the app's UI and API over HTTP for a browser (headless; Ctrl-C ends)
 
 Options:
   --root DIR              the project folder
@@ -24,6 +25,9 @@ Options:
   --held-out F            fraction of each class held out for evaluation (default 0.2)
   --replay-per-class N    exemplars kept per class in the replay buffer (default 20)
   --top K                 predict: how many classes to show (default 5)
+  --port N                serve: TCP port (default 7720; 0 picks a free one)
+  --host ADDR             serve: address to bind (default 127.0.0.1; any other needs --token)
+  --token SECRET          serve: access token (16+ characters) required by every API call
 
 Exit codes: 0 done (unusable files are listed, not fatal), 2 bad invocation, 1 unusable state, 130 cancelled.
 `;
