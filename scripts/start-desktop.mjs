@@ -1,6 +1,6 @@
 // `npm start`: launches the desktop app when Electron's binary is installed, and otherwise
 // says why not and how to get the same app in a browser.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -10,6 +10,18 @@ const require = createRequire(import.meta.url);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function electronBinary() {
+  let electronDir;
+  try {
+    electronDir = path.dirname(require.resolve('electron/package.json'));
+  } catch {
+    return undefined; // installed with --omit=dev
+  }
+  if (!existsSync(path.join(electronDir, 'path.txt')) && !process.env.ELECTRON_OVERRIDE_DIST_PATH) {
+    // One quiet try at the download npm ci skipped (it succeeds once this machine is online).
+    console.error('keizoku: fetching the Electron binary…');
+    const fetched = spawnSync(process.execPath, [path.join(electronDir, 'install.js')], { stdio: 'ignore', timeout: 300_000 });
+    if (fetched.status !== 0) return undefined;
+  }
   try {
     const binary = require('electron'); // the binary's path; throws when it was never downloaded
     return typeof binary === 'string' && existsSync(binary) ? binary : undefined;
