@@ -31,6 +31,8 @@ export interface EngineOptions {
 }
 
 const DEVICE_KEY = 'app.device';
+/** The provider the last inference ran on, kept across restarts for the settings screen. */
+const LAST_DEVICE_KEY = 'app.lastDevice';
 
 /**
  * The app's engine: answers API calls for one project and keeps a folder watcher running
@@ -42,7 +44,6 @@ export class EngineService {
   private readonly project: Project;
   private update: { abort: AbortController } | undefined;
   private watcher: { abort: AbortController; done: Promise<void> } | undefined;
-  private lastDevice: DeviceReportOut | null = null;
   private closed = false;
 
   constructor(
@@ -203,7 +204,7 @@ export class EngineService {
       backbones: catalog.backbones.map((entry) => ({ id: entry.id, name: entry.name, bytes: entry.bytes, featureDim: entry.featureDim, isDefault: entry.id === catalog.default })),
       learners: [...learnerIds],
       devices: [...DEVICE_CHOICES],
-      activeDevice: this.lastDevice ?? headDevice,
+      activeDevice: this.project.store.settings.get<DeviceReportOut>(LAST_DEVICE_KEY) ?? headDevice,
     };
   }
 
@@ -233,7 +234,7 @@ export class EngineService {
   }
 
   private noteDevice(device: DeviceReportOut | null): void {
-    if (device) this.lastDevice = device;
+    if (device) this.project.store.settings.set(LAST_DEVICE_KEY, device);
   }
 
   private startWatcher(): void {

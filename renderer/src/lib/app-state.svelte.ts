@@ -93,7 +93,7 @@ class AppState {
       case 'progress': {
         const progress = { phase: event.phase, done: event.done, total: event.total, message: event.message };
         if (event.task === 'update') this.updateProgress = progress;
-        else if (event.task === 'watch') this.watchProgress = event.phase === 'watch' ? null : progress;
+        else if (event.task === 'watch') this.watchProgress = event.phase === 'embed' && event.done < event.total ? progress : null;
         else if (event.task === 'backbone') this.backboneProgress = event.done >= event.total ? null : progress;
         break;
       }
