@@ -16,6 +16,8 @@ function electronBinary() {
   } catch {
     return undefined; // installed with --omit=dev
   }
+  // Electron's own override of where its binary lives; a folder that does not exist means none.
+  if (process.env.ELECTRON_OVERRIDE_DIST_PATH && !existsSync(process.env.ELECTRON_OVERRIDE_DIST_PATH)) return undefined;
   if (!existsSync(path.join(electronDir, 'path.txt')) && !process.env.ELECTRON_OVERRIDE_DIST_PATH) {
     // One quiet try at the download npm ci skipped (it succeeds once this machine is online).
     console.error('keizoku: fetching the Electron binary…');
