@@ -21,7 +21,8 @@ const photos = (className: string, split: 'train' | 'test', count: number) => {
 
 async function shot(page: Page, name: string) {
   mkdirSync(screenshotDir, { recursive: true });
-  for (const dismiss of await page.getByRole('button', { name: 'Dismiss' }).all()) await dismiss.click();
+  // Clear the toasts (they also time out by themselves, so no locator may wait for one).
+  await page.locator('.notices button').evaluateAll((buttons) => buttons.forEach((button) => (button as unknown as { click(): void }).click()));
   await page.mouse.move(0, 0);
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: false });
 }

@@ -241,6 +241,8 @@ export class EngineService {
     const abort = new AbortController();
     const project = Project.open({
       ...this.projectOptions(),
+      // Stopping the watcher also stops the batch it is embedding, so an update starts at once.
+      signal: abort.signal,
       onProgress: (event) => {
         this.emit({ type: 'progress', task: 'watch', ...event });
         if (event.phase === 'watch') this.emit({ type: 'changed', what: 'files' });
@@ -255,7 +257,8 @@ export class EngineService {
         this.emit({ type: 'task', task: 'watch', state: abort.signal.aborted ? 'cancelled' : 'finished' });
       })
       .catch((error: unknown) => {
-        this.emit({ type: 'task', task: 'watch', state: 'failed', message: error instanceof Error ? error.message : String(error) });
+        if (abort.signal.aborted) this.emit({ type: 'task', task: 'watch', state: 'cancelled' });
+        else this.emit({ type: 'task', task: 'watch', state: 'failed', message: error instanceof Error ? error.message : String(error) });
       })
       .finally(() => {
         project.close();
