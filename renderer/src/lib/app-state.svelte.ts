@@ -117,7 +117,7 @@ class AppState {
     try {
       const result = await call('update', {});
       this.lastUpdate = result;
-      await Promise.all([this.refreshVersions(), this.refreshOverview()]);
+      await Promise.all([this.refreshVersions(), this.refreshOverview(), this.refreshSettings()]);
       if (result.status === 'unchanged') this.notify('info', 'Nothing new to learn: the current version is up to date.');
       else {
         this.notify('success', `Version ${result.version.id} is ready.`);
