@@ -101,10 +101,16 @@ describe('desktop UI in a browser (keizoku serve)', () => {
 
       // Try it: an unseen photo of a learned class.
       await page.getByRole('button', { name: 'Try it' }).click();
-      await page.locator('input[type="file"]').setInputFiles(photos('airplanes', 'test', 1));
+      await page.locator('input[type="file"]:not([webkitdirectory])').setInputFiles(photos('airplanes', 'test', 1));
       const predictions = page.getByRole('list', { name: 'Top predictions' });
       await predictions.waitFor(WAIT);
       expect(await predictions.locator('li').first().textContent()).toContain('airplanes');
+      // …and a whole folder the user picks, labeled by its subfolders.
+      const holdout = tempDir('keizoku-holdout-');
+      addCaltechClasses(holdout, ['airplanes', 'ketch'], { split: 'test', limit: 3 });
+      await page.locator('input[webkitdirectory]').setInputFiles(holdout);
+      const folderRun = page.getByRole('region', { name: 'Run on a folder' });
+      await expect.poll(() => folderRun.textContent(), WAIT).toMatch(/accuracy \d+\.\d % on 6 labeled/);
       await shot(page, 'try-it');
 
       // Roll back to version 1.
@@ -132,6 +138,8 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       await expect.poll(() => page.locator('tr[data-version="1"]').textContent(), WAIT).toContain('current');
       expect(await page.locator('tr[data-version="2"]').count()).toBe(1);
       expect(cspViolations).toEqual([]);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- keizoku serve stderr ---\n${server.output().stderr}`, { cause: error });
     } finally {
       await context.close();
       await server.stop();

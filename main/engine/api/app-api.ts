@@ -5,7 +5,6 @@ import { z } from 'zod';
 import {
   AccuracyReportSchema,
   DeviceReportSchema,
-  EvalResultSchema,
   FileFailureSchema,
   PredictResultSchema,
   RollbackResultSchema,
@@ -103,7 +102,6 @@ export const API = {
     request: z.object({ images: z.array(z.object({ name: segment, dataBase64: base64Image })).min(1).max(20), top: z.number().int().min(1).max(50).optional() }).strict(),
     result: PredictResultSchema,
   },
-  evaluateFolder: { request: z.object({ dir: z.string().min(1).max(4096) }).strict(), result: EvalResultSchema },
   thumbnail: { request: z.object({ path: z.string().min(1).max(4096) }).strict(), result: ThumbnailResultSchema },
   settings: { request: z.object({}).strict(), result: SettingsResultSchema },
   setSettings: { request: ProjectSettingsSchema.partial().strict(), result: SettingsResultSchema },

@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { ApiMethod, ApiRequest, ApiResult, AppSettings, EngineEvent, SettingsResult } from '../api/app-api.js';
 import type { DeviceReportOut } from '../api/contract.js';
 import { loadCatalog } from '../backbones/catalog.js';
-import { runEvaluateFolder } from '../evaluate-folder.js';
 import { importFiles } from '../import-files.js';
 import { CancelledError } from '../api/error-codes.js';
 import { learnerIds } from '../learners/registry.js';
@@ -31,6 +30,7 @@ export interface EngineOptions {
 }
 
 const DEVICE_KEY = 'app.device';
+const WATCH_RESTART_MS = 3000;
 /** The provider the last inference ran on, kept across restarts for the settings screen. */
 const LAST_DEVICE_KEY = 'app.lastDevice';
 
@@ -97,16 +97,6 @@ export class EngineService {
       return result;
     },
     predictImages: async ({ images, top }) => this.predictImages(images, top ?? 5),
-    evaluateFolder: async ({ dir }) => {
-      const project = Project.open(this.projectOptions());
-      try {
-        const result = await runEvaluateFolder(project, dir);
-        this.noteDevice(result.device);
-        return result;
-      } finally {
-        project.close();
-      }
-    },
     thumbnail: async ({ path: relPath }) => ({ path: relPath, dataUrl: await sampleThumbnail(this.project.root, relPath) }),
     settings: async () => this.settingsResult(),
     setSettings: async (changes) => this.setSettings(changes),
@@ -257,8 +247,18 @@ export class EngineService {
         this.emit({ type: 'task', task: 'watch', state: abort.signal.aborted ? 'cancelled' : 'finished' });
       })
       .catch((error: unknown) => {
-        if (abort.signal.aborted) this.emit({ type: 'task', task: 'watch', state: 'cancelled' });
-        else this.emit({ type: 'task', task: 'watch', state: 'failed', message: error instanceof Error ? error.message : String(error) });
+        if (abort.signal.aborted) {
+          this.emit({ type: 'task', task: 'watch', state: 'cancelled' });
+          return;
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        console.error(`keizoku: the folder watcher stopped: ${message}; restarting it`);
+        this.emit({ type: 'task', task: 'watch', state: 'failed', message });
+        // A watcher that dies (a folder vanishing mid-scan, a backbone not yet available) is
+        // restarted, so files dropped later are still picked up.
+        setTimeout(() => {
+          if (this.watcher?.abort === abort) void this.restartWatcher();
+        }, WATCH_RESTART_MS);
       })
       .finally(() => {
         project.close();
