@@ -55,6 +55,9 @@ describe('desktop UI in a browser (keizoku serve)', () => {
     try {
       await page.goto(server.url);
       await page.getByText('No classes yet').waitFor();
+      // Files a user adds while the watcher is still starting are learned at the next update;
+      // to see them embedded in the background, add them once it watches.
+      await page.getByText('Watching folder').waitFor(WAIT);
 
       // Three classes copied in from outside, as from a file manager, plus one corrupt photo.
       addCaltechClasses(root, ['airplanes', 'ketch', 'Motorbikes'], { limit: PER_CLASS });

@@ -54,6 +54,8 @@ export const OverviewSchema = z.object({
   head: VersionSummarySchema.nullable(),
   /** whether an update would learn something (new files or classes, removed ones) */
   hasChanges: z.boolean(),
+  /** the app's folder watcher: 'starting' until its first scan is done (set by the app's engine host) */
+  watcher: z.enum(['starting', 'watching', 'paused', 'stopped']).optional(),
 });
 export type Overview = z.infer<typeof OverviewSchema>;
 

@@ -45,6 +45,7 @@ export class EngineService {
   private update: { abort: AbortController } | undefined;
   private watcher: { abort: AbortController; done: Promise<void> } | undefined;
   private closed = false;
+  private watcherState: 'starting' | 'watching' | 'paused' | 'stopped' = 'stopped';
 
   constructor(
     private readonly options: EngineOptions,
@@ -63,7 +64,7 @@ export class EngineService {
   }
 
   private readonly handlers: { [M in ApiMethod]: (request: ApiRequest<M>) => Promise<ApiResult<M>> } = {
-    overview: async () => projectOverview(this.project),
+    overview: async () => ({ ...(await projectOverview(this.project)), watcher: this.watcherState }),
     update: async () => this.runUpdate(),
     cancelUpdate: async () => {
       if (!this.update) return { cancelled: false };
@@ -234,10 +235,12 @@ export class EngineService {
       // Stopping the watcher also stops the batch it is embedding, so an update starts at once.
       signal: abort.signal,
       onProgress: (event) => {
+        if (event.phase === 'watch') this.watcherState = 'watching';
         this.emit({ type: 'progress', task: 'watch', ...event });
         if (event.phase === 'watch') this.emit({ type: 'changed', what: 'files' });
       },
     });
+    this.watcherState = 'starting';
     this.emit({ type: 'task', task: 'watch', state: 'started' });
     const done = watchProject(project, abort.signal, (event) => {
       if (event.kind !== 'added' && event.kind !== 'changed') this.emit({ type: 'changed', what: 'files' });
@@ -261,6 +264,7 @@ export class EngineService {
         }, WATCH_RESTART_MS);
       })
       .finally(() => {
+        if (this.watcher?.abort === abort || this.watcher === undefined) this.watcherState = this.update ? 'paused' : 'stopped';
         project.close();
         this.emit({ type: 'changed', what: 'files' });
       });
