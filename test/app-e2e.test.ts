@@ -3,6 +3,7 @@
 // prediction, rollback, a corrupt file, and a server restart that keeps everything.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, startServe } from './support/browser.js';
@@ -25,6 +26,16 @@ async function shot(page: Page, name: string) {
   await page.locator('.notices button').evaluateAll((buttons) => buttons.forEach((button) => (button as unknown as { click(): void }).click()));
   await page.mouse.move(0, 0);
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: false });
+}
+
+/** The samples table as the engine left it, for a failure message. */
+function sampleRows(root: string): string {
+  const db = new Database(path.join(root, '.keizoku', 'keizoku.db'), { readonly: true });
+  try {
+    return JSON.stringify(db.prepare("SELECT rel_path, status, reason, size, mtime_ms FROM samples WHERE rel_path LIKE 'ketch/%'").all(), null, 1);
+  } finally {
+    db.close();
+  }
 }
 
 const percentIn = async (page: Page, label: string) => {
@@ -142,7 +153,7 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       expect(await page.locator('tr[data-version="2"]').count()).toBe(1);
       expect(cspViolations).toEqual([]);
     } catch (error) {
-      throw new Error(`${(error as Error).message}\n--- keizoku serve stderr ---\n${server.output().stderr}`, { cause: error });
+      throw new Error(`${(error as Error).message}\n--- keizoku serve stderr ---\n${server.output().stderr}\n--- samples ---\n${sampleRows(root)}`, { cause: error });
     } finally {
       await context.close();
       await server.stop();
