@@ -34,7 +34,7 @@ describe('project overview', () => {
         ['airplanes', 'new', 6],
         ['ketch', 'new', 7], // the broken file is not judged until it is decoded
       ]);
-      expect(before.classes[0]!.thumbnails).toHaveLength(4);
+      expect(before.classes[0]!.thumbnails).toEqual([]); // nothing decoded yet
       expect(before.totals.newSinceUpdate).toBe(13);
       expect(before.hasChanges).toBe(true);
       expect(before.failed).toContainEqual({ path: 'stray.jpg', reason: 'not inside a class folder' });
@@ -47,6 +47,8 @@ describe('project overview', () => {
         ['ketch', 'learned', 6, 6, 0, 1],
       ]);
       expect(after.failed.find((entry) => entry.path === 'ketch/broken.jpg')?.reason).toMatch(/truncated|corrupt/i);
+      expect(after.classes[0]!.thumbnails).toHaveLength(4);
+      expect(after.classes[1]!.thumbnails).not.toContain('ketch/broken.jpg');
       expect(after.hasChanges).toBe(false);
     } finally {
       project.close();

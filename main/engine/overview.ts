@@ -41,7 +41,8 @@ export async function projectOverview(project: Project): Promise<Overview> {
     if (unchanged && row.status === 'ready') card.ready++;
     // An update assigns every sample a split; a row without one arrived after the last update.
     if (!unchanged || row.split === null || head === undefined) card.newSinceUpdate++;
-    if (card.thumbnails.length < THUMBNAILS_PER_CLASS) card.thumbnails.push(file.relPath);
+    // Only files the decoder has accepted: a thumbnail never decodes a file still being judged.
+    if (unchanged && row.status === 'ready' && card.thumbnails.length < THUMBNAILS_PER_CLASS) card.thumbnails.push(file.relPath);
   }
   for (const name of learned) {
     if (!cards.has(name)) cards.set(name, { name, files: 0, ready: 0, newSinceUpdate: 0, failed: 0, status: 'removed', thumbnails: [] });

@@ -13,7 +13,8 @@ export async function sampleThumbnail(root: string, relPath: string): Promise<st
   if (bytes.length > MAX_SOURCE_BYTES) throw new Error(`file too large for a thumbnail: ${relPath}`);
   const sniffed = sniffFormat(bytes);
   if (sniffed.kind !== 'raster' || sniffed.format === 'bmp') throw new Error(`no thumbnail for ${relPath}: not a decodable photo`);
-  const webp = await sharp(bytes, { limitInputPixels: 100_000_000, failOn: 'none' })
+  // Same strictness as the embedding decoder: a truncated file gets no thumbnail, not a half one.
+  const webp = await sharp(bytes, { limitInputPixels: 100_000_000, failOn: 'truncated' })
     .rotate()
     .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'cover' })
     .webp({ quality: 72 })

@@ -32,7 +32,7 @@ export const ClassCardSchema = z.object({
   failed: z.number().int(),
   /** 'learned': in the current model; 'new': folder not in the model yet; 'removed': in the model, folder gone */
   status: z.enum(['learned', 'new', 'removed']),
-  /** up to four relPaths for thumbnails */
+  /** up to four relPaths for thumbnails, of files the decoder has accepted */
   thumbnails: z.array(z.string()),
 });
 export type ClassCard = z.infer<typeof ClassCardSchema>;
