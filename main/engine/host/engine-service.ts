@@ -31,6 +31,9 @@ export interface EngineOptions {
 
 const DEVICE_KEY = 'app.device';
 const WATCH_RESTART_MS = 3000;
+/** Quiet time after a watch batch before checking that no file slipped past the watcher. */
+const RECONCILE_AFTER_MS = 2500;
+const RECONCILE_AT_MOST_EVERY_MS = 10_000;
 /** The provider the last inference ran on, kept across restarts for the settings screen. */
 const LAST_DEVICE_KEY = 'app.lastDevice';
 
@@ -46,6 +49,8 @@ export class EngineService {
   private watcher: { abort: AbortController; done: Promise<void> } | undefined;
   private closed = false;
   private watcherState: 'starting' | 'watching' | 'paused' | 'stopped' = 'stopped';
+  private reconcileTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastReconcile = 0;
 
   constructor(
     private readonly options: EngineOptions,
@@ -235,7 +240,10 @@ export class EngineService {
       // Stopping the watcher also stops the batch it is embedding, so an update starts at once.
       signal: abort.signal,
       onProgress: (event) => {
-        if (event.phase === 'watch') this.watcherState = 'watching';
+        if (event.phase === 'watch') {
+          this.watcherState = 'watching';
+          this.scheduleReconcile();
+        }
         this.emit({ type: 'progress', task: 'watch', ...event });
         if (event.phase === 'watch') this.emit({ type: 'changed', what: 'files' });
       },
@@ -271,6 +279,27 @@ export class EngineService {
     this.watcher = { abort, done };
   }
 
+  /**
+   * A file written into a folder the instant the folder appears can slip past the file
+   * watcher (it lists the new folder before it watches it). Once the watcher has been quiet
+   * for a moment, compare the folders with the samples table, and if something is neither
+   * embedded nor judged, restart the watcher: its first scan picks it up.
+   */
+  private scheduleReconcile(): void {
+    clearTimeout(this.reconcileTimer);
+    this.reconcileTimer = setTimeout(() => void this.reconcile().catch(() => undefined), RECONCILE_AFTER_MS);
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.closed || this.update || this.watcherState !== 'watching') return;
+    if (Date.now() - this.lastReconcile < RECONCILE_AT_MOST_EVERY_MS) return this.scheduleReconcile();
+    const { totals } = await projectOverview(this.project);
+    if (totals.files > totals.ready) {
+      this.lastReconcile = Date.now();
+      await this.restartWatcher();
+    }
+  }
+
   private async stopWatcher(): Promise<void> {
     const watcher = this.watcher;
     this.watcher = undefined;
@@ -287,6 +316,7 @@ export class EngineService {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.reconcileTimer);
     this.update?.abort.abort(new Error('closing'));
     await this.stopWatcher();
     this.project.close();
