@@ -10,7 +10,7 @@ import path from 'node:path';
 const require = createRequire(import.meta.url);
 const TIMEOUT_MS = 180_000;
 
-function runBestEffort(label, script, args = []) {
+function runBestEffort(label, script, args = [], withoutIt = 'CPU stays available') {
   if (!existsSync(script)) return;
   // onnxruntime-node's installer exits early when it believes it is the project being
   // installed; drop npm's package markers so it decides for itself what is missing.
@@ -22,7 +22,7 @@ function runBestEffort(label, script, args = []) {
     console.log(`keizoku: ${label} installed`);
   } else {
     const why = result.error ? result.error.message : `exit code ${result.status}`;
-    console.warn(`keizoku: ${label} not installed (${why}); CPU stays available. Rerun 'npm rebuild keizoku' when online.`);
+    console.warn(`keizoku: ${label} not installed (${why}); ${withoutIt}. Rerun 'npm rebuild keizoku' when online.`);
   }
 }
 
@@ -35,4 +35,14 @@ try {
   runBestEffort('ONNX Runtime GPU providers', path.join(ortDir, 'script', 'install.js'));
 } catch {
   // onnxruntime-node not installed (e.g. --omit); nothing to fetch.
+}
+
+try {
+  // Electron's own postinstall fetches its binary; npm is told not to run it (allowScripts
+  // electron: false) so that an offline `npm ci` still succeeds. Without it `npm start`
+  // explains itself and `npm run serve` gives the same app in a browser.
+  const electronDir = path.dirname(require.resolve('electron/package.json'));
+  if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD !== '1') runBestEffort('Electron', path.join(electronDir, 'install.js'), [], 'the desktop app needs it; `npm run serve` works without');
+} catch {
+  // electron is a devDependency: absent with --omit=dev, where only serve mode exists.
 }

@@ -1,3 +1,4 @@
+import { AccessPolicyError } from '../server/access-policy.js';
 import { ChecksumMismatchError, ModelUnavailableError } from '../engine/backbones/model-files.js';
 import { loadCatalog } from '../engine/backbones/catalog.js';
 import { runEvaluateFolder } from '../engine/evaluate-folder.js';
@@ -12,6 +13,7 @@ import { watchProject } from '../engine/watch-project.js';
 import { runExport } from '../engine/export/export-model.js';
 import { formatEval, formatExport, formatPredict, formatRollback, formatUpdate, formatVersions, formatWatch } from './format.js';
 import { USAGE } from './usage.js';
+import { runServe } from './serve.js';
 import { CliUsageError, parseCommandLine, type CommonOptions } from './options.js';
 import { createProgressReporter } from './progress.js';
 
@@ -38,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'backbones') {
       const catalog = loadCatalog();
       return print({ json: { command, ...catalog }, text: catalog.backbones.map((entry) => `${entry.id === catalog.default ? '*' : ' '} ${entry.id}  ${entry.name}  (${entry.license})`).join('\n') }, options.json);
+    }
+    if (command === 'serve') {
+      if (!options.root) throw new CliUsageError('serve needs --root DIR (the folder with one subfolder per class)');
+      return await runServe(options);
     }
     if (!(PROJECT_COMMANDS as readonly string[]).includes(command)) throw new CliUsageError(`unknown command '${command}'`);
     if (!options.root) throw new CliUsageError(`${command} needs --root DIR (the folder with one subfolder per class)`);
@@ -130,7 +136,7 @@ function print(outcome: Outcome, json: boolean): number {
 function classify(error: unknown, signal: AbortSignal): { code: string; exitCode: number } {
   if (signal.aborted) return { code: 'cancelled', exitCode: 130 };
   if (error instanceof NoModelError) return { code: 'no-model', exitCode: 2 };
-  if (error instanceof CliUsageError || error instanceof UsageError) return { code: 'usage', exitCode: 2 };
+  if (error instanceof CliUsageError || error instanceof UsageError || error instanceof AccessPolicyError) return { code: 'usage', exitCode: 2 };
   if (error instanceof ChecksumMismatchError) return { code: 'checksum-mismatch', exitCode: 1 };
   if (error instanceof ModelUnavailableError) return { code: 'backbone-unavailable', exitCode: 1 };
   if (error instanceof UpdateInProgressError) return { code: 'update-in-progress', exitCode: 1 };

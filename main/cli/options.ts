@@ -18,6 +18,9 @@ export const COMMON_FLAGS = {
   data: { type: 'string' },
   top: { type: 'string' },
   out: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  token: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -50,6 +53,9 @@ export const CommonOptionsSchema = z.object({
   data: z.string().min(1).optional(),
   top: numberFlag(z.number().int().min(1).max(1000)),
   out: z.string().min(1).optional(),
+  host: z.string().min(1).optional(),
+  port: numberFlag(z.number().int().min(0).max(65535)),
+  token: z.string().min(16, 'at least 16 characters').optional(),
   help: z.boolean(),
 });
 export type CommonOptions = z.infer<typeof CommonOptionsSchema>;

@@ -11,6 +11,7 @@ Commands:
   rollback N          make version N current again
   export --out F.onnx the current model as one ONNX file (backbone + head + softmax) and labels.json beside it
   backbones           list the backbone catalog (* = default)
+  serve               the app's UI and API over HTTP for a browser (headless; Ctrl-C ends)
 
 Options:
   --root DIR              the project folder
@@ -26,6 +27,9 @@ Options:
   --replay-per-class N    exemplars kept per class in the replay buffer (default 20)
   --top K                 predict: how many classes to show (default 5)
   --out F.onnx            export: the model file to write
+  --port N                serve: TCP port (default 7720; 0 picks a free one)
+  --host ADDR             serve: address to bind (default 127.0.0.1; any other needs --token)
+  --token SECRET          serve: access token (16+ characters) required by every API call
 
 Exit codes: 0 done (unusable files are listed, not fatal), 2 bad invocation, 1 unusable state, 130 cancelled.
 `;

@@ -1,0 +1,324 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ApiMethod, ApiRequest, ApiResult, AppSettings, EngineEvent, SettingsResult } from '../api/app-api.js';
+import type { DeviceReportOut } from '../api/contract.js';
+import { loadCatalog } from '../backbones/catalog.js';
+import { importFiles } from '../import-files.js';
+import { CancelledError } from '../api/error-codes.js';
+import { learnerIds } from '../learners/registry.js';
+import { projectOverview } from '../overview.js';
+import { runPredict } from '../predict.js';
+import { DEFAULT_SETTINGS, Project, UsageError, type ProjectOptions, type ProjectSettings } from '../project.js';
+import { DEVICE_CHOICES, type DeviceChoice } from '../runtime/devices.js';
+import { UpdateInProgressError } from '../store/updates.js';
+import { sampleThumbnail } from '../thumbnail.js';
+import { runUpdate } from '../update.js';
+import { summarizeVersion, type StoredVersionMetrics } from '../version-summary.js';
+import { listVersions, rollback } from '../versions.js';
+import { watchProject } from '../watch-project.js';
+
+/** Where the engine finds its project and backbone files; the rest comes from saved settings. */
+export interface EngineOptions {
+  root: string;
+  stateDir?: string | undefined;
+  modelDir?: string | undefined;
+  cacheDir?: string | undefined;
+  allowDownload?: boolean | undefined;
+  /** keep the folder watcher off (tests of one-shot calls) */
+  watch?: boolean | undefined;
+}
+
+const DEVICE_KEY = 'app.device';
+const WATCH_RESTART_MS = 3000;
+/** Quiet time after a watch batch before checking that no file slipped past the watcher. */
+const RECONCILE_AFTER_MS = 2500;
+const RECONCILE_AT_MOST_EVERY_MS = 10_000;
+/** The provider the last inference ran on, kept across restarts for the settings screen. */
+const LAST_DEVICE_KEY = 'app.lastDevice';
+
+/**
+ * The app's engine: answers API calls for one project and keeps a folder watcher running
+ * between updates, so files added in a file manager are embedded in the background. An
+ * update pauses the watcher (both would embed the same files on the same two cores) and
+ * resumes it afterwards. Runs inside a worker thread (engine-worker.ts).
+ */
+export class EngineService {
+  private readonly project: Project;
+  private update: { abort: AbortController } | undefined;
+  private watcher: { abort: AbortController; done: Promise<void> } | undefined;
+  private closed = false;
+  private watcherState: 'starting' | 'watching' | 'paused' | 'stopped' = 'stopped';
+  private reconcileTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastReconcile = 0;
+
+  constructor(
+    private readonly options: EngineOptions,
+    private readonly emit: (event: EngineEvent) => void,
+  ) {
+    this.project = Project.open(this.projectOptions());
+  }
+
+  start(): void {
+    if (this.options.watch !== false) this.startWatcher();
+  }
+
+  async call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResult<M>> {
+    const handler = this.handlers[method] as (request: ApiRequest<M>) => Promise<ApiResult<M>>;
+    return handler(request);
+  }
+
+  private readonly handlers: { [M in ApiMethod]: (request: ApiRequest<M>) => Promise<ApiResult<M>> } = {
+    overview: async () => ({ ...(await projectOverview(this.project)), watcher: this.watcherState }),
+    update: async () => this.runUpdate(),
+    cancelUpdate: async () => {
+      if (!this.update) return { cancelled: false };
+      this.update.abort.abort(new Error('cancelled'));
+      return { cancelled: true };
+    },
+    versions: async () => listVersions(this.project),
+    versionDetail: async ({ id }) => {
+      const version = this.project.store.versions.get(id);
+      if (!version) throw new UsageError(`no version ${id}`);
+      const metrics = version.metrics as StoredVersionMetrics & { device?: DeviceReportOut | null };
+      return {
+        version: summarizeVersion(version, this.project.store),
+        metrics: metrics.report,
+        device: metrics.device ?? null,
+        addedClasses: version.classes.filter((entry) => entry.introducedIn === version.id).map((entry) => entry.name),
+      };
+    },
+    rollback: async ({ id }) => {
+      if (this.update) throw new UpdateInProgressError('an update is running; roll back when it has finished');
+      const result = rollback(this.project, id);
+      this.emit({ type: 'changed', what: 'versions' });
+      return result;
+    },
+    importFiles: async ({ files }) => {
+      const result = await importFiles(
+        this.project.root,
+        files.map((file) => ({ className: file.className, fileName: file.fileName, bytes: Buffer.from(file.dataBase64, 'base64') })),
+      );
+      this.emit({ type: 'changed', what: 'files' });
+      return result;
+    },
+    predictImages: async ({ images, top }) => this.predictImages(images, top ?? 5),
+    thumbnail: async ({ path: relPath }) => ({ path: relPath, dataUrl: await sampleThumbnail(this.project.root, relPath) }),
+    settings: async () => this.settingsResult(),
+    setSettings: async (changes) => this.setSettings(changes),
+    prepareBackbone: async () => {
+      const project = Project.open({ ...this.projectOptions(), onProgress: (event) => this.emit({ type: 'progress', task: 'backbone', ...event }) });
+      try {
+        const backbone = await project.backbone();
+        return { backbone: backbone.key, featureDim: backbone.featureDim };
+      } finally {
+        project.close();
+      }
+    },
+  };
+
+  private projectOptions(): ProjectOptions {
+    return {
+      root: this.options.root,
+      stateDir: this.options.stateDir,
+      modelDir: this.options.modelDir,
+      cacheDir: this.options.cacheDir,
+      allowDownload: this.options.allowDownload,
+      device: this.project?.store.settings.get<DeviceChoice>(DEVICE_KEY) ?? 'auto',
+    };
+  }
+
+  private async runUpdate(): Promise<ApiResult<'update'>> {
+    if (this.update) throw new UpdateInProgressError('an update is already running');
+    const abort = new AbortController();
+    this.update = { abort };
+    this.emit({ type: 'task', task: 'update', state: 'started' });
+    await this.stopWatcher();
+    const project = Project.open({
+      ...this.projectOptions(),
+      signal: abort.signal,
+      onProgress: (event) => this.emit({ type: 'progress', task: 'update', ...event }),
+    });
+    try {
+      const result = await runUpdate(project);
+      this.noteDevice(result.device);
+      this.emit({ type: 'task', task: 'update', state: 'finished' });
+      return result;
+    } catch (error) {
+      const cancelled = abort.signal.aborted;
+      this.emit({ type: 'task', task: 'update', state: cancelled ? 'cancelled' : 'failed', message: error instanceof Error ? error.message : String(error) });
+      throw cancelled ? new CancelledError('update cancelled; the previous version is still current') : error;
+    } finally {
+      project.close();
+      this.update = undefined;
+      this.emit({ type: 'changed', what: 'versions' });
+      this.emit({ type: 'changed', what: 'files' });
+      if (!this.closed && this.options.watch !== false) this.startWatcher();
+    }
+  }
+
+  private async predictImages(images: ReadonlyArray<{ name: string; dataBase64: string }>, top: number): Promise<ApiResult<'predictImages'>> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'keizoku-predict-'));
+    const project = Project.open({ ...this.projectOptions(), onProgress: (event) => this.emit({ type: 'progress', task: 'predict', ...event }) });
+    try {
+      const files = await Promise.all(
+        images.map(async (image, index) => {
+          const file = path.join(dir, `${index}${path.extname(image.name).replace(/[^.\w]/g, '')}`);
+          await writeFile(file, Buffer.from(image.dataBase64, 'base64'));
+          return { file, name: image.name };
+        }),
+      );
+      const nameOf = new Map(files.map((entry) => [entry.file, entry.name]));
+      const result = await runPredict(project, files.map((entry) => entry.file), top);
+      this.noteDevice(result.device);
+      const rename = (p: string) => nameOf.get(path.resolve(p)) ?? nameOf.get(p) ?? path.basename(p);
+      return {
+        ...result,
+        predictions: result.predictions.map((entry) => ({ ...entry, path: rename(entry.path) })),
+        failed: result.failed.map((entry) => ({ ...entry, path: rename(entry.path) })),
+      };
+    } finally {
+      project.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private settingsResult(): SettingsResult {
+    const catalog = loadCatalog();
+    const saved = this.project.store.settings.get<Partial<ProjectSettings>>('project') ?? {};
+    const settings: AppSettings = {
+      backbone: saved.backbone ?? catalog.default,
+      device: this.project.store.settings.get<DeviceChoice>(DEVICE_KEY) ?? 'auto',
+      learner: saved.learner ?? DEFAULT_SETTINGS.learner,
+      replayPerClass: saved.replayPerClass ?? DEFAULT_SETTINGS.replayPerClass,
+      heldOutFraction: saved.heldOutFraction ?? DEFAULT_SETTINGS.heldOutFraction,
+    };
+    const head = this.project.store.versions.head();
+    const headDevice = (head?.metrics as { device?: DeviceReportOut | null } | undefined)?.device ?? null;
+    return {
+      settings,
+      backbones: catalog.backbones.map((entry) => ({ id: entry.id, name: entry.name, bytes: entry.bytes, featureDim: entry.featureDim, isDefault: entry.id === catalog.default })),
+      learners: [...learnerIds],
+      devices: [...DEVICE_CHOICES],
+      activeDevice: this.project.store.settings.get<DeviceReportOut>(LAST_DEVICE_KEY) ?? headDevice,
+    };
+  }
+
+  private setSettings(changes: Partial<AppSettings>): SettingsResult {
+    const { settings: current } = this.settingsResult();
+    if (changes.learner !== undefined && !(learnerIds as readonly string[]).includes(changes.learner)) {
+      throw new UsageError(`unknown learner "${changes.learner}" (known: ${learnerIds.join(', ')})`);
+    }
+    if (changes.backbone !== undefined && !loadCatalog().backbones.some((entry) => entry.id === changes.backbone)) {
+      throw new UsageError(`unknown backbone "${changes.backbone}"`);
+    }
+    const next = { ...current, ...changes };
+    const { store } = this.project;
+    store.transaction(() => {
+      // The same record `keizoku update` reads, so the CLI and the app agree on the settings.
+      store.settings.set('project', {
+        backbone: next.backbone,
+        learner: next.learner,
+        replayPerClass: next.replayPerClass,
+        heldOutFraction: next.heldOutFraction,
+      } satisfies ProjectSettings);
+      store.settings.set(DEVICE_KEY, next.device);
+    });
+    this.emit({ type: 'changed', what: 'settings' });
+    if (changes.backbone !== undefined && changes.backbone !== current.backbone) void this.restartWatcher();
+    return this.settingsResult();
+  }
+
+  private noteDevice(device: DeviceReportOut | null): void {
+    if (device) this.project.store.settings.set(LAST_DEVICE_KEY, device);
+  }
+
+  private startWatcher(): void {
+    const abort = new AbortController();
+    const project = Project.open({
+      ...this.projectOptions(),
+      // Stopping the watcher also stops the batch it is embedding, so an update starts at once.
+      signal: abort.signal,
+      onProgress: (event) => {
+        if (event.phase === 'watch') {
+          this.watcherState = 'watching';
+          this.scheduleReconcile();
+        }
+        this.emit({ type: 'progress', task: 'watch', ...event });
+        if (event.phase === 'watch') this.emit({ type: 'changed', what: 'files' });
+      },
+    });
+    this.watcherState = 'starting';
+    this.emit({ type: 'task', task: 'watch', state: 'started' });
+    const done = watchProject(project, abort.signal, (event) => {
+      if (event.kind !== 'added' && event.kind !== 'changed') this.emit({ type: 'changed', what: 'files' });
+    })
+      .then((result) => {
+        this.noteDevice(result.device);
+        this.emit({ type: 'task', task: 'watch', state: abort.signal.aborted ? 'cancelled' : 'finished' });
+      })
+      .catch((error: unknown) => {
+        if (abort.signal.aborted) {
+          this.emit({ type: 'task', task: 'watch', state: 'cancelled' });
+          return;
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        console.error(`keizoku: the folder watcher stopped: ${message}; restarting it`);
+        this.emit({ type: 'task', task: 'watch', state: 'failed', message });
+        // A watcher that dies (a folder vanishing mid-scan, a backbone not yet available) is
+        // restarted, so files dropped later are still picked up.
+        setTimeout(() => {
+          if (this.watcher?.abort === abort) void this.restartWatcher();
+        }, WATCH_RESTART_MS);
+      })
+      .finally(() => {
+        if (this.watcher?.abort === abort || this.watcher === undefined) this.watcherState = this.update ? 'paused' : 'stopped';
+        project.close();
+        this.emit({ type: 'changed', what: 'files' });
+      });
+    this.watcher = { abort, done };
+  }
+
+  /**
+   * A file written into a folder the instant the folder appears can slip past the file
+   * watcher (it lists the new folder before it watches it). Once the watcher has been quiet
+   * for a moment, compare the folders with the samples table, and if something is neither
+   * embedded nor judged, restart the watcher: its first scan picks it up.
+   */
+  private scheduleReconcile(): void {
+    clearTimeout(this.reconcileTimer);
+    this.reconcileTimer = setTimeout(() => void this.reconcile().catch(() => undefined), RECONCILE_AFTER_MS);
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.closed || this.update || this.watcherState !== 'watching') return;
+    if (Date.now() - this.lastReconcile < RECONCILE_AT_MOST_EVERY_MS) return this.scheduleReconcile();
+    const { totals } = await projectOverview(this.project);
+    if (totals.files > totals.ready) {
+      this.lastReconcile = Date.now();
+      await this.restartWatcher();
+    }
+  }
+
+  private async stopWatcher(): Promise<void> {
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    if (!watcher) return;
+    watcher.abort.abort();
+    await watcher.done;
+  }
+
+  private async restartWatcher(): Promise<void> {
+    if (this.update || this.options.watch === false) return;
+    await this.stopWatcher();
+    if (!this.closed && !this.update) this.startWatcher();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconcileTimer);
+    this.update?.abort.abort(new Error('closing'));
+    await this.stopWatcher();
+    this.project.close();
+  }
+}

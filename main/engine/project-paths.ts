@@ -1,0 +1,28 @@
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { isIgnoredRelPath } from './dataset/ignore.js';
+import { STATE_DIR_NAME } from './project.js';
+
+export class OutsideProjectError extends Error {}
+
+/**
+ * The real path of a file the UI names by its project-relative path, or an error when it is
+ * not a sample of this project: absolute paths, `..`, hidden or state files, and links whose
+ * target lies outside the project folder are all refused.
+ */
+export function resolveSampleFile(root: string, relPath: string): string {
+  if (relPath.includes('\0') || path.isAbsolute(relPath) || relPath.includes('\\')) throw new OutsideProjectError(`not a project path: ${relPath}`);
+  const parts = relPath.split('/');
+  if (parts.length < 2 || parts.some((part) => part === '' || part === '.' || part === '..') || isIgnoredRelPath(relPath, STATE_DIR_NAME)) {
+    throw new OutsideProjectError(`not a sample in a class folder: ${relPath}`);
+  }
+  const realRoot = realpathSync(root);
+  let real: string;
+  try {
+    real = realpathSync(path.join(root, ...parts));
+  } catch {
+    throw new OutsideProjectError(`no such file: ${relPath}`);
+  }
+  if (!real.startsWith(realRoot + path.sep)) throw new OutsideProjectError(`outside the project folder: ${relPath}`);
+  return real;
+}

@@ -1,0 +1,4 @@
+/** IPC channel names, shared by the shell and (copied, as the sandboxed preload cannot import) preload/index.cts. */
+export const CALL_CHANNEL = 'keizoku:call';
+export const CHOOSE_PROJECT_CHANNEL = 'keizoku:choose-project';
+export const EVENT_CHANNEL = 'keizoku:event';

@@ -1,0 +1,75 @@
+// The renderer's only way out: the typed app API. In the desktop app the preload script
+// exposes it as window.keizoku (IPC); in a browser it is HTTP + Server-Sent Events to the
+// `keizoku serve` that served this page. Both carry the same methods and events.
+import type { ApiMethod, ApiRequest, ApiResult, EngineEvent } from '../../../main/engine/api/app-api.js';
+
+/** What a call answers: the result, or the engine's error code and message. */
+export type Envelope = { result: unknown; error?: undefined } | { result?: undefined; error: { code: string; message: string } };
+
+export interface Bridge {
+  call(method: string, request: unknown): Promise<Envelope>;
+  onEvent(listener: (event: EngineEvent) => void): () => void;
+  /** desktop only: pick (or create) a project folder; resolves null when dismissed */
+  chooseProject?: () => Promise<string | null>;
+}
+
+export class ApiCallError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+declare global {
+  interface Window {
+    keizoku?: Bridge;
+  }
+}
+
+function httpBridge(): Bridge {
+  const url = new URL(location.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem('keizoku-token', fromUrl);
+    url.searchParams.delete('token');
+    history.replaceState(null, '', url); // keep the secret out of history and screenshots
+  }
+  const token = sessionStorage.getItem('keizoku-token');
+  return {
+    async call(method, request) {
+      const response = await fetch(`api/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(request),
+      });
+      const fallback: Envelope = { error: { code: 'internal', message: `the server answered HTTP ${response.status}` } };
+      const body = (await response.json().catch(() => fallback)) as Envelope;
+      return response.ok || body.error ? body : fallback;
+    },
+    onEvent(listener) {
+      const source = new EventSource(`api/events${token ? `?token=${encodeURIComponent(token)}` : ''}`);
+      source.onmessage = (message) => listener(JSON.parse(message.data as string) as EngineEvent);
+      return () => source.close();
+    },
+  };
+}
+
+const bridge: Bridge = window.keizoku ?? httpBridge();
+
+export const isDesktop = window.keizoku !== undefined;
+
+export async function call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResult<M>> {
+  let envelope: Envelope;
+  try {
+    envelope = await bridge.call(method, request);
+  } catch (error) {
+    throw new ApiCallError('unreachable', `cannot reach the engine: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (envelope.error) throw new ApiCallError(envelope.error.code, envelope.error.message);
+  return envelope.result as ApiResult<M>;
+}
+
+export const onEngineEvent = (listener: (event: EngineEvent) => void) => bridge.onEvent(listener);
+export const chooseProject = bridge.chooseProject;

@@ -1,0 +1,162 @@
+// The app as users see it, in a real Chromium against `keizoku serve`, on real photos:
+// an empty folder grows three classes, is updated, grows two more, is updated again;
+// prediction, rollback, a corrupt file, and a server restart that keeps everything.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, startServe } from './support/browser.js';
+import { truncated } from './support/fixtures.js';
+import { CALTECH_DIR } from './support/paths.js';
+import { addCaltechClasses, tempDir } from './support/project.js';
+
+const PER_CLASS = 10;
+const WAIT = { timeout: 150_000, interval: 250 };
+const screenshotDir = process.env.KEIZOKU_SCREENSHOT_DIR ? path.resolve(process.env.KEIZOKU_SCREENSHOT_DIR) : tempDir('keizoku-shots-');
+
+const photos = (className: string, split: 'train' | 'test', count: number) => {
+  const dir = path.join(CALTECH_DIR, split, className);
+  return readdirSync(dir).sort().slice(0, count).map((file) => path.join(dir, file));
+};
+
+async function shot(page: Page, name: string) {
+  mkdirSync(screenshotDir, { recursive: true });
+  // Clear the toasts (they also time out by themselves, so no locator may wait for one).
+  await page.locator('.notices button').evaluateAll((buttons) => buttons.forEach((button) => (button as unknown as { click(): void }).click()));
+  await page.mouse.move(0, 0);
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: false });
+}
+
+/** The samples table as the engine left it, for a failure message. */
+function sampleRows(root: string): string {
+  const db = new Database(path.join(root, '.keizoku', 'keizoku.db'), { readonly: true });
+  try {
+    return JSON.stringify(db.prepare("SELECT rel_path, status, reason, size, mtime_ms FROM samples WHERE rel_path LIKE 'ketch/%'").all(), null, 1);
+  } finally {
+    db.close();
+  }
+}
+
+const percentIn = async (page: Page, label: string) => {
+  const text = (await page.getByRole('region', { name: `${label} accuracy` }).textContent()) ?? '';
+  const match = /(\d+(?:\.\d)?) %/.exec(text);
+  return match ? Number(match[1]) : null;
+};
+
+describe('desktop UI in a browser (keizoku serve)', () => {
+  let browser: Browser;
+  const root = tempDir('keizoku-e2e-');
+  const cspViolations: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('grows a project from an empty folder, updates twice, predicts, rolls back and survives a restart', async () => {
+    let server = await startServe(['--root', root]);
+    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    try {
+      await page.goto(server.url);
+      await page.getByText('No classes yet').waitFor();
+      // Files a user adds while the watcher is still starting are learned at the next update;
+      // to see them embedded in the background, add them once it watches.
+      await page.getByText('Watching folder').waitFor(WAIT);
+
+      // Three classes copied in from outside, as from a file manager, plus one corrupt photo.
+      addCaltechClasses(root, ['airplanes', 'ketch', 'Motorbikes'], { limit: PER_CLASS });
+      const firstKetch = path.join(root, 'ketch', readdirSync(path.join(root, 'ketch')).sort()[0]!);
+      writeFileSync(path.join(root, 'ketch', 'broken.jpg'), truncated(readFileSync(firstKetch)));
+      for (const name of ['airplanes', 'ketch', 'Motorbikes']) {
+        await expect.poll(() => page.locator(`[data-class="${name}"]`).textContent(), WAIT).toContain(`${PER_CLASS} samples`);
+      }
+      // The watcher decodes it in the background and the reason shows in the list.
+      const brokenRow = page.locator('tr.failure', { hasText: 'ketch/broken.jpg' });
+      await brokenRow.waitFor(WAIT);
+      expect(await brokenRow.textContent()).toMatch(/truncated|corrupt/i);
+      await expect.poll(() => page.locator('[data-class="ketch"] img').count(), WAIT).toBeGreaterThan(0);
+      await shot(page, 'classes');
+
+      // One button updates; the results carry Retained / New / Overall.
+      const update = page.getByRole('button', { name: /Update/ });
+      await update.click();
+      await page.getByRole('heading', { name: 'Version 1' }).waitFor(WAIT);
+      await expect.poll(() => percentIn(page, 'New'), WAIT).not.toBeNull();
+      expect(await percentIn(page, 'Overall')).toBeGreaterThanOrEqual(80);
+      expect(await page.getByRole('region', { name: 'Retained accuracy' }).textContent()).toContain('Retained');
+
+      // Two more classes: one copied into the folder, one added through the app (copied by the engine).
+      addCaltechClasses(root, ['bonsai'], { limit: PER_CLASS });
+      await page.getByRole('button', { name: 'Classes' }).click();
+      await page.locator('input[type="file"]').setInputFiles(photos('chandelier', 'train', PER_CLASS));
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel(/Class/).fill('chandelier');
+      await dialog.getByRole('button', { name: 'Copy into project' }).click();
+      for (const name of ['bonsai', 'chandelier']) {
+        await expect.poll(() => page.locator(`[data-class="${name}"]`).textContent(), WAIT).toContain(`${PER_CLASS} samples`);
+        expect(await page.locator(`[data-class="${name}"]`).textContent()).toContain('new class');
+      }
+      expect(readdirSync(path.join(root, 'chandelier'))).toHaveLength(PER_CLASS);
+
+      await update.click();
+      await page.getByRole('heading', { name: 'Version 2' }).waitFor(WAIT);
+      await expect.poll(() => percentIn(page, 'Retained'), WAIT).not.toBeNull();
+      expect(await percentIn(page, 'Retained')).toBeGreaterThanOrEqual(80);
+      expect(await percentIn(page, 'New')).toBeGreaterThanOrEqual(50);
+      expect(await percentIn(page, 'Overall')).not.toBeNull();
+      await shot(page, 'results');
+
+      // Try it: an unseen photo of a learned class.
+      await page.getByRole('button', { name: 'Try it' }).click();
+      await page.locator('input[type="file"]:not([webkitdirectory])').setInputFiles(photos('airplanes', 'test', 1));
+      const predictions = page.getByRole('list', { name: 'Top predictions' });
+      await predictions.waitFor(WAIT);
+      expect(await predictions.locator('li').first().textContent()).toContain('airplanes');
+      // …and a whole folder the user picks, labeled by its subfolders.
+      const holdout = tempDir('keizoku-holdout-');
+      addCaltechClasses(holdout, ['airplanes', 'ketch'], { split: 'test', limit: 3 });
+      await page.locator('input[webkitdirectory]').setInputFiles(holdout);
+      const folderRun = page.getByRole('region', { name: 'Run on a folder' });
+      await expect.poll(() => folderRun.textContent(), WAIT).toMatch(/accuracy \d+\.\d % on 6 labeled/);
+      await shot(page, 'try-it');
+
+      // Roll back to version 1.
+      await page.getByRole('button', { name: 'Versions' }).click();
+      await page.getByRole('checkbox', { name: 'Compare version 1' }).check();
+      await page.getByRole('checkbox', { name: 'Compare version 2' }).check();
+      await page.getByRole('region', { name: 'Comparison of v1 and v2' }).waitFor(WAIT);
+      await shot(page, 'versions');
+      await page.getByRole('button', { name: 'Roll back to v1' }).click();
+      await expect.poll(() => page.locator('tr[data-version="1"]').textContent(), WAIT).toContain('current');
+
+      await page.getByRole('button', { name: 'Settings' }).click();
+      await page.getByLabel('Learner').waitFor();
+      await shot(page, 'settings');
+
+      // Restart the server: everything is as it was.
+      expect((await server.stop()).code).toBe(0);
+      server = await startServe(['--root', root]);
+      await page.goto(server.url);
+      for (const name of ['airplanes', 'ketch', 'Motorbikes', 'bonsai', 'chandelier']) {
+        await expect.poll(() => page.locator(`[data-class="${name}"]`).textContent(), WAIT).toContain(`${PER_CLASS} samples`);
+      }
+      await page.locator('tr.failure', { hasText: 'ketch/broken.jpg' }).waitFor(WAIT);
+      await page.getByRole('button', { name: 'Versions' }).click();
+      await expect.poll(() => page.locator('tr[data-version="1"]').textContent(), WAIT).toContain('current');
+      expect(await page.locator('tr[data-version="2"]').count()).toBe(1);
+      expect(cspViolations).toEqual([]);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- keizoku serve stderr ---\n${server.output().stderr}\n--- samples ---\n${sampleRows(root)}`, { cause: error });
+    } finally {
+      await context.close();
+      await server.stop();
+    }
+  });
+});
