@@ -85,8 +85,12 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       await shot(page, 'classes');
 
       // One button updates; the results carry Retained / New / Overall.
+      // …and works from the keyboard: Tab reaches it, Enter presses it.
       const update = page.getByRole('button', { name: /Update/ });
-      await update.click();
+      for (let presses = 0; presses < 30 && !(await update.evaluate((button) => button === button.ownerDocument.activeElement)); presses++) {
+        await page.keyboard.press('Tab');
+      }
+      await page.keyboard.press('Enter');
       await page.getByRole('heading', { name: 'Version 1' }).waitFor(WAIT);
       await expect.poll(() => percentIn(page, 'New'), WAIT).not.toBeNull();
       expect(await percentIn(page, 'Overall')).toBeGreaterThanOrEqual(80);
