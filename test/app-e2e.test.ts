@@ -1,7 +1,7 @@
 // The app as users see it, in a real Chromium against `keizoku serve`, on real photos:
 // an empty folder grows three classes, is updated, grows two more, is updated again;
 // prediction, rollback, a corrupt file, and a server restart that keeps everything.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
@@ -136,6 +136,13 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       await page.getByRole('checkbox', { name: 'Compare version 1' }).check();
       await page.getByRole('checkbox', { name: 'Compare version 2' }).check();
       await page.getByRole('region', { name: 'Comparison of v1 and v2' }).waitFor(WAIT);
+      // Export the current model (v2) and download it as a browser user would.
+      await page.getByRole('button', { name: 'Export model' }).click();
+      const downloadLink = page.getByRole('link', { name: 'Download model.onnx' });
+      await downloadLink.waitFor(WAIT);
+      const href = await downloadLink.getAttribute('href');
+      const downloaded = await page.evaluate(async (url) => (await fetch(url!)).arrayBuffer().then((b) => b.byteLength), href);
+      expect(downloaded).toBe(statSync(path.join(root, '.keizoku', 'exports', 'v2', 'model.onnx')).size);
       await shot(page, 'versions');
       await page.getByRole('button', { name: 'Roll back to v1' }).click();
       await expect.poll(() => page.locator('tr[data-version="1"]').textContent(), WAIT).toContain('current');

@@ -98,6 +98,38 @@ describe('keizoku serve', () => {
     }
   });
 
+  it('exports the current model and offers exactly its two files for download, behind the token', async () => {
+    const root = tempDir();
+    addCaltechClasses(root, ['ketch', 'chair'], { limit: 6 });
+    const server = await startServe(['--root', root, '--token', TOKEN]);
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    try {
+      const early = await post(server.url, 'exportModel', {}, auth);
+      expect(early.status).toBe(409);
+      expect(((await early.json()) as { error: { code: string } }).error.code).toBe('no-model');
+      expect((await post(server.url, 'update', {}, auth)).status).toBe(200);
+      const response = await post(server.url, 'exportModel', {}, auth);
+      expect(response.status).toBe(200);
+      const exported = API.exportModel.result.parse(((await response.json()) as { result: unknown }).result);
+      expect(exported.out).toBe(path.join(root, '.keizoku', 'exports', 'v1', 'model.onnx'));
+
+      const model = await fetch(new URL(`api/exported/v1/model.onnx?token=${TOKEN}`, server.url));
+      expect(model.status).toBe(200);
+      expect(model.headers.get('content-disposition')).toBe('attachment; filename="keizoku-v1-model.onnx"');
+      expect(Buffer.from(await model.arrayBuffer()).equals(readFileSync(exported.out))).toBe(true);
+      const labels = await fetch(new URL('api/exported/v1/labels.json', server.url), { headers: auth });
+      expect(((await labels.json()) as { classNames: string[] }).classNames).toEqual(exported.classNames);
+
+      expect((await fetch(new URL('api/exported/v1/model.onnx', server.url))).status).toBe(401);
+      for (const wrong of ['v2/model.onnx', 'v1/../../ketch/x.jpg', 'v1/project.db', 'v0/model.onnx', '../project.db']) {
+        const answer = await raw(server.url, { method: 'GET', path: `/api/exported/${wrong}`, headers: { ...auth } });
+        expect(answer.status, wrong).toBe(404);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('streams update progress, and an update cancelled mid-way leaves the previous version current', async () => {
     const root = tempDir();
     addCaltechClasses(root, ['airplanes', 'ketch'], { limit: 5 });

@@ -1,7 +1,13 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import { API, isApiMethod, MAX_REQUEST_BYTES, type EngineEvent } from '../engine/api/app-api.js';
+import { exportedFile } from '../engine/export/exported-files.js';
 import { EngineCallError, EngineClient } from '../engine/host/engine-client.js';
+import { DEFAULT_STATE_DIR_NAME } from '../engine/dataset/types.js';
 import type { EngineOptions } from '../engine/host/engine-service.js';
 import { AccessPolicy } from './access-policy.js';
 import { SECURITY_HEADERS } from './content-security.js';
@@ -31,6 +37,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   state: 500,
   internal: 500,
 };
+
+const EXPORTED_PREFIX = '/api/exported/';
 
 class HttpError extends Error {
   constructor(
@@ -90,6 +98,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       request.on('close', () => listeners.delete(response));
       return;
     }
+    if (url.pathname.startsWith(EXPORTED_PREFIX)) {
+      if (request.method !== 'GET') throw new HttpError(405, 'usage', 'downloads are fetched with GET');
+      await sendExportedFile(url.pathname.slice(EXPORTED_PREFIX.length), response);
+      return;
+    }
     const method = url.pathname.slice('/api/'.length);
     if (!isApiMethod(method)) throw new HttpError(404, 'usage', `no API method '${method}'`);
     if (request.method !== 'POST') throw new HttpError(405, 'usage', 'API methods are called with POST');
@@ -114,6 +127,24 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (error instanceof EngineCallError) throw new HttpError(STATUS_BY_CODE[error.error.code] ?? 500, error.error.code, error.error.message);
       throw error;
     }
+  }
+
+  /** An exported model or its labels, as a download; nothing else of the state folder is reachable. */
+  async function sendExportedFile(downloadPath: string, response: ServerResponse): Promise<void> {
+    const stateDir = path.resolve(options.engine.stateDir ?? path.join(options.engine.root, DEFAULT_STATE_DIR_NAME));
+    const file = exportedFile(stateDir, downloadPath);
+    if (!file) throw new HttpError(404, 'usage', 'no such export');
+    const size = await stat(file).then((st) => st.size).catch(() => null);
+    if (size === null) throw new HttpError(404, 'usage', 'not exported yet: call exportModel first');
+    const name = `keizoku-${downloadPath.replace('/', '-')}`;
+    response.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+      'content-length': size,
+      'content-disposition': `attachment; filename="${name}"`,
+      'cache-control': 'no-store',
+    });
+    await pipeline(createReadStream(file), response);
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   AccuracyReportSchema,
   DeviceReportSchema,
+  ExportResultSchema,
   FileFailureSchema,
   PredictResultSchema,
   RollbackResultSchema,
@@ -108,6 +109,9 @@ export const API = {
   settings: { request: z.object({}).strict(), result: SettingsResultSchema },
   setSettings: { request: ProjectSettingsSchema.partial().strict(), result: SettingsResultSchema },
   prepareBackbone: { request: z.object({}).strict(), result: z.object({ backbone: z.string(), featureDim: z.number().int() }) },
+  /** the current version as one ONNX file + labels.json in the project's state folder (exports/v<N>/);
+   * `keizoku serve` offers both for download at `api/exported/v<N>/model.onnx` and `…/labels.json` */
+  exportModel: { request: z.object({}).strict(), result: ExportResultSchema },
 } as const;
 
 export type ApiMethod = keyof typeof API;

@@ -4,6 +4,9 @@ import path from 'node:path';
 import type { ApiMethod, ApiRequest, ApiResult, AppSettings, EngineEvent, SettingsResult } from '../api/app-api.js';
 import type { DeviceReportOut } from '../api/contract.js';
 import { loadCatalog } from '../backbones/catalog.js';
+import { exportedModelPath } from '../export/exported-files.js';
+import { runExport } from '../export/export-model.js';
+import { NoModelError } from '../head-model.js';
 import { importFiles } from '../import-files.js';
 import { CancelledError } from '../api/error-codes.js';
 import { learnerIds } from '../learners/registry.js';
@@ -106,6 +109,11 @@ export class EngineService {
     thumbnail: async ({ path: relPath }) => ({ path: relPath, dataUrl: await sampleThumbnail(this.project.root, relPath) }),
     settings: async () => this.settingsResult(),
     setSettings: async (changes) => this.setSettings(changes),
+    exportModel: async () => {
+      const head = this.project.store.versions.headId();
+      if (head === null) throw new NoModelError('no model yet: update first, then export');
+      return runExport(this.project, exportedModelPath(this.project.stateDir, head));
+    },
     prepareBackbone: async () => {
       const project = Project.open({ ...this.projectOptions(), onProgress: (event) => this.emit({ type: 'progress', task: 'backbone', ...event }) });
       try {

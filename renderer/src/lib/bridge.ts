@@ -73,3 +73,10 @@ export async function call<M extends ApiMethod>(method: M, request: ApiRequest<M
 
 export const onEngineEvent = (listener: (event: EngineEvent) => void) => bridge.onEvent(listener);
 export const chooseProject = bridge.chooseProject;
+
+/** In a browser: where `keizoku serve` offers an exported file (`v<N>/model.onnx`); the desktop app has the file itself. */
+export function exportDownloadUrl(downloadPath: string): string | null {
+  if (isDesktop) return null;
+  const token = sessionStorage.getItem('keizoku-token');
+  return `api/exported/${downloadPath}${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+}
