@@ -6,6 +6,7 @@ import {
 import { getLearner, noFeatures, type LabeledFeatures, type Learner, type LearnerState } from '../main/engine/learners/index.js';
 import { loadBackbone } from './backbone.js';
 import { CALTECH, chunk, CIFAR, embedSplit, listClasses, listFiles, selectClasses, type DatasetSpec } from './datasets.js';
+import { embedSplitCached } from './embedding-cache.js';
 import { fixed, pct, ratio } from './markdown.js';
 import { NAIVE_DEFAULTS, SoftmaxHead } from './naive-finetune.js';
 import type { BenchContext, SectionOutput, Table } from './section.js';
@@ -144,7 +145,7 @@ interface DatasetResult {
   softmaxJoint: number | null;
 }
 
-async function runDataset(spec: DatasetSpec, context: BenchContext, extractor: Parameters<typeof embedSplit>[1]): Promise<DatasetResult> {
+async function runDataset(spec: DatasetSpec, context: BenchContext, extractor: Parameters<typeof embedSplit>[1], backboneKey: string): Promise<DatasetResult> {
   const classes = listClasses(spec.dir, 'train');
   const embedded = [];
   for (const split of ['train', 'test'] as const) {
@@ -152,7 +153,7 @@ async function runDataset(spec: DatasetSpec, context: BenchContext, extractor: P
     context.log(`${spec.name} ${split}: embedding ${files.length} images`);
     let lastTenth = 0;
     embedded.push(
-      await embedSplit(files, extractor, (done, total) => {
+      await embedSplitCached(files, extractor, backboneKey, (done, total) => {
         const tenth = Math.floor((done / total) * 10);
         if (tenth > lastTenth) context.log(`  ${spec.name} ${split}: ${done}/${total}`);
         lastTenth = tenth;
@@ -276,8 +277,8 @@ export async function incrementalAccuracy(context: BenchContext): Promise<Sectio
   let caltech: DatasetResult;
   let cifar: DatasetResult;
   try {
-    caltech = await runDataset(CALTECH, context, extractor);
-    cifar = await runDataset(CIFAR, context, extractor);
+    caltech = await runDataset(CALTECH, context, extractor, backbone.key);
+    cifar = await runDataset(CIFAR, context, extractor, backbone.key);
   } finally {
     await session.release();
   }
