@@ -1,0 +1,88 @@
+// The replay learner's settings: one flat record (what UpdateContext.hyperParameters carries),
+// stored with each version so a later update continues with the same recipe unless told otherwise.
+import { LearnerInputError } from '../learner.js';
+import { resolveHyperParameters } from '../hyper-parameters.js';
+import type { HyperParameters } from '../learner.js';
+
+export const BUFFER_SELECTIONS = ['herding', 'reservoir'] as const;
+export const BIAS_CORRECTIONS = ['none', 'weight-aligning', 'balanced-finetune'] as const;
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+
+export interface ReplayHyperParameters {
+  /** 0: linear head; otherwise one hidden ReLU layer of this width. */
+  hiddenUnits: number;
+  epochs: number;
+  batchSize: number;
+  optimizer: (typeof OPTIMIZERS)[number];
+  learningRate: number;
+  weightDecay: number;
+  /** Start each version's optimizer moments from zero instead of the stored ones. */
+  resetOptimizer: boolean;
+  seed: number;
+  /** Exemplars kept per class. */
+  bufferPerClass: number;
+  /** When > 0, the buffer (exemplars and class statistics) must fit in this many megabytes
+   * (10⁶ bytes); the per-class share then shrinks as classes are added. */
+  bufferMegabytes: number;
+  bufferSelection: (typeof BUFFER_SELECTIONS)[number];
+  /** Weights every class equally in the loss, however many samples it has (new data vs exemplars). */
+  classBalanced: boolean;
+  /** Old-class pseudo-features per old class and update, translated from real samples (FeTrIL):
+   * μ_old + (x − μ_class(x)); as many as a new class has samples, at most this. Needs only the
+   * stored class means. 0 disables. */
+  translatedPerClass: number;
+  /** LwF/iCaRL distillation of old logits; 0 disables. */
+  distillationWeight: number;
+  distillationTemperature: number;
+  biasCorrection: (typeof BIAS_CORRECTIONS)[number];
+  /** balanced-finetune: epochs over the (class-balanced) buffer and their learning rate. */
+  finetuneEpochs: number;
+  finetuneLearningRate: number;
+  /** Length of imprinted rows in the first version (later ones match the old rows' mean length). */
+  imprintNorm: number;
+}
+
+export const REPLAY_DEFAULTS: Readonly<ReplayHyperParameters> = Object.freeze({
+  hiddenUnits: 0,
+  epochs: 30,
+  batchSize: 128,
+  optimizer: 'sgd',
+  learningRate: 0.5,
+  weightDecay: 0,
+  resetOptimizer: false,
+  seed: 1,
+  bufferPerClass: 20,
+  bufferMegabytes: 0,
+  bufferSelection: 'herding',
+  classBalanced: true,
+  translatedPerClass: 0,
+  distillationWeight: 0,
+  distillationTemperature: 2,
+  biasCorrection: 'none',
+  finetuneEpochs: 10,
+  finetuneLearningRate: 0.05,
+  imprintNorm: 10,
+});
+
+export function resolveReplayHyperParameters(
+  learnerId: string,
+  previous: ReplayHyperParameters | null,
+  fromContext: HyperParameters | undefined,
+): ReplayHyperParameters {
+  const h = resolveHyperParameters(learnerId, REPLAY_DEFAULTS as unknown as Record<string, number | string | boolean>, previous as unknown as Record<string, number | string | boolean> | null, fromContext) as unknown as ReplayHyperParameters;
+  const nonNegativeInteger = ['hiddenUnits', 'epochs', 'bufferPerClass', 'translatedPerClass', 'finetuneEpochs', 'seed'] as const;
+  for (const key of nonNegativeInteger) {
+    if (!Number.isInteger(h[key]) || h[key] < 0) throw new LearnerInputError(`${key} must be a non-negative integer`);
+  }
+  if (!Number.isInteger(h.batchSize) || h.batchSize < 1) throw new LearnerInputError('batchSize must be a positive integer');
+  for (const key of ['learningRate', 'finetuneLearningRate', 'distillationTemperature', 'imprintNorm'] as const) {
+    if (!(h[key] > 0) || !Number.isFinite(h[key])) throw new LearnerInputError(`${key} must be a positive number`);
+  }
+  for (const key of ['weightDecay', 'distillationWeight', 'bufferMegabytes'] as const) {
+    if (!(h[key] >= 0) || !Number.isFinite(h[key])) throw new LearnerInputError(`${key} must be a non-negative number`);
+  }
+  if (!BUFFER_SELECTIONS.includes(h.bufferSelection)) throw new LearnerInputError(`bufferSelection must be one of ${BUFFER_SELECTIONS.join(', ')}`);
+  if (!BIAS_CORRECTIONS.includes(h.biasCorrection)) throw new LearnerInputError(`biasCorrection must be one of ${BIAS_CORRECTIONS.join(', ')}`);
+  if (!OPTIMIZERS.includes(h.optimizer)) throw new LearnerInputError(`optimizer must be one of ${OPTIMIZERS.join(', ')}`);
+  return Object.freeze({ ...h });
+}
