@@ -2,7 +2,7 @@ import type { UpdateResult } from './api/contract.js';
 import { buildAccuracyReport, predictClassNames } from './accuracy-report.js';
 import { maybeCrash } from './fault-injection.js';
 import { FeatureRuntime } from './feature-runtime.js';
-import { getLearner, type LabeledFeatures } from './learners/index.js';
+import { getLearner, type HyperParameters, type LabeledFeatures } from './learners/index.js';
 import type { Project } from './project.js';
 import { syncSamples } from './sample-sync.js';
 import type { Member, VersionClass } from './store/versions.js';
@@ -86,12 +86,17 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
       labels: members.map((member) => member.className),
       count: members.length,
       dim,
+      keys: members.map((member) => member.contentHash),
     });
     options.onProgress?.({ phase: 'train', done: 0, total: 1, message: `${delta.added.length} to learn, ${delta.removed.length} to forget` });
     const state = await learner.update(
       previousState,
       { classNames, added: features(delta.added), removed: features(continuesHead ? delta.removed : []) },
-      { signal: options.signal, onProgress: (done, total) => options.onProgress?.({ phase: 'train', done, total }) },
+      {
+        hyperParameters: bufferBudget(learner.defaultHyperParameters, settings),
+        signal: options.signal,
+        onProgress: (done, total) => options.onProgress?.({ phase: 'train', done, total }),
+      },
     );
     const trainMs = performance.now() - trainStarted;
     maybeCrash('after-train');
@@ -114,7 +119,10 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
 
     const commitStarted = performance.now();
     options.onProgress?.({ phase: 'commit', done: 0, total: 1 });
-    const replay = selectReplayBuffer(set.train, settings.replayPerClass);
+    // A learner with its own buffer says what it kept; otherwise record the class-balanced default.
+    const replay = learner.bufferedSamples
+      ? learner.bufferedSamples(state).map(({ key, className }) => ({ contentHash: key, className }))
+      : selectReplayBuffer(set.train, settings.replayPerClass);
     const versionId = store.transaction(() => {
       const nextId = store.versions.nextId();
       const introducedIn = new Map(head?.classes.map((entry) => [entry.name, entry.introducedIn]) ?? []);
@@ -168,4 +176,12 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
   } finally {
     await runtime?.close();
   }
+}
+
+/** The project's replay budget, for learners that keep a buffer (they declare these keys). */
+function bufferBudget(defaults: HyperParameters, settings: Project['settings']): HyperParameters {
+  return {
+    ...('bufferPerClass' in defaults ? { bufferPerClass: settings.replayPerClass } : {}),
+    ...('bufferMegabytes' in defaults ? { bufferMegabytes: settings.replayMegabytes } : {}),
+  };
 }
