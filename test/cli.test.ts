@@ -116,6 +116,33 @@ describe('keizoku CLI', () => {
     expect(afterRollback.predictions[0]!.top.map((entry) => entry.className)).not.toContain('Motorbikes');
   });
 
+  it('update --learner replay trains end to end, records its exemplars in replay_buffer, and honours both budget flags', () => {
+    const root = tempDir();
+    addCaltechClasses(root, ['airplanes', 'ketch'], { limit: 10 });
+    const first = UpdateResultSchema.parse(runCli(['update', '--root', root, '--json', '--learner', 'replay', '--replay-per-class', '3']).json());
+    expect(first.status).toBe('committed');
+    const db = path.join(root, '.keizoku', 'keizoku.db');
+    const perClass = (versionId: number) => {
+      const handle = new Database(db, { readonly: true });
+      try {
+        const rows = handle.prepare('SELECT class_name AS name, COUNT(*) AS n FROM replay_buffer WHERE version_id = ? GROUP BY class_name ORDER BY class_name').all(versionId) as Array<{ name: string; n: number }>;
+        return Object.fromEntries(rows.map((row) => [row.name, row.n]));
+      } finally {
+        handle.close();
+      }
+    };
+    expect(perClass(first.version.id)).toEqual({ airplanes: 3, ketch: 3 });
+
+    addCaltechClasses(root, ['Motorbikes'], { limit: 10 });
+    // 3 classes in 0.05 MB: (50 000 − 3 × 10 248 bytes of class statistics) / (3 × 5 120 bytes per exemplar) = 1 each.
+    const second = UpdateResultSchema.parse(runCli(['update', '--root', root, '--json', '--replay-megabytes', '0.05']).json());
+    expect(second.status).toBe('committed');
+    expect(second.classes.added).toEqual(['Motorbikes']);
+    expect(perClass(second.version.id)).toEqual({ Motorbikes: 1, airplanes: 1, ketch: 1 });
+    const predicted = PredictResultSchema.parse(runCli(['predict', '--root', root, '--json', photo('Motorbikes', 0, 'test')]).json());
+    expect(predicted.predictions[0]!.top[0]!.className).toBe('Motorbikes');
+  });
+
   it('watch embeds files as they land, so the next update only trains', async () => {
     const root = tempDir();
     addCaltechClasses(root, ['airplanes'], { limit: 6 });
