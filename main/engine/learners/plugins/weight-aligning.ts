@@ -17,10 +17,9 @@ export const weightAligning: ReplayTrainingPlugin = {
     const o = outputIndex(architecture);
     const width = outputInputDim(architecture);
     const parameters = head.parameters.map((p) => Float32Array.from(p));
-    for (const c of newClasses) {
-      for (let j = 0; j < width; j++) parameters[o]![c * width + j]! *= gamma;
-      parameters[o + 1]![c]! *= gamma;
-    }
+    // Weights only, as in the paper (its head has no bias): scaling a bias of either sign would
+    // shift, not rescale, the new classes' scores.
+    for (const c of newClasses) for (let j = 0; j < width; j++) parameters[o]![c * width + j]! *= gamma;
     return { parameters, state: head.state };
   },
 };

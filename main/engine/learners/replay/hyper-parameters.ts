@@ -1,5 +1,25 @@
 // The replay learner's settings: one flat record (what UpdateContext.hyperParameters carries),
 // stored with each version so a later update continues with the same recipe unless told otherwise.
+//
+// Defaults chosen by measurement (MobileNetV2 features through the product pipeline, bench
+// protocol, 20 exemplars per class, TypeScript trainer; final / average incremental accuracy %):
+//                                            Caltech 10×10      CIFAR-10 5×2
+//   joint (analytic, all data)                 90.3 / 92.6        71.1 / 78.5
+//   plain: reservoir, unweighted, sgd/adam     89.2 / 92.5        56.7 / 68.1
+//   + herding                                      –              59.2 / 69.8
+//   + class-balanced loss                          –              63.9 / 75.6
+//   + translated old-class features                –              68.0 / 77.6
+//   + distillation (w 3, T 2) = defaults       89.7 / 92.3        68.5 / 77.8  (seeds 2, 3: 67.9, 68.4)
+//   defaults + weight aligning                     –              64.8 / 75.1
+//   defaults + balanced fine-tuning                –              68.7 / 78.0
+//   defaults, every sample kept (200/class)        –              68.8 / 78.6
+// CIFAR-10 stays ~2.5 pts under joint: replaying every real sample does no better (68.8), while
+// the same head trained once on all data reaches 70.7 (re-initialized each version with all data:
+// 70.4), so the gap is the warm-started head across versions, not the buffer. Also tried, no
+// better on CIFAR (±0.5): sgd (lr 0.5–10), adam lr 0.01/0.05, adamw/L2 decay, batch 32–256,
+// 15–60 epochs, resetting optimizer moments, distillation weight 1–10 and T 1–4, 600 translated
+// per class, class-uniform translation sources, spread-matched or re-normalized translations,
+// a 256-unit hidden layer (joint 68.1).
 import { LearnerInputError } from '../learner.js';
 import { resolveHyperParameters } from '../hyper-parameters.js';
 import type { HyperParameters } from '../learner.js';
@@ -46,8 +66,8 @@ export const REPLAY_DEFAULTS: Readonly<ReplayHyperParameters> = Object.freeze({
   hiddenUnits: 0,
   epochs: 30,
   batchSize: 128,
-  optimizer: 'sgd',
-  learningRate: 0.5,
+  optimizer: 'adam',
+  learningRate: 0.03,
   weightDecay: 0,
   resetOptimizer: false,
   seed: 1,
@@ -55,8 +75,8 @@ export const REPLAY_DEFAULTS: Readonly<ReplayHyperParameters> = Object.freeze({
   bufferMegabytes: 0,
   bufferSelection: 'herding',
   classBalanced: true,
-  translatedPerClass: 0,
-  distillationWeight: 0,
+  translatedPerClass: 200,
+  distillationWeight: 3,
   distillationTemperature: 2,
   biasCorrection: 'none',
   finetuneEpochs: 10,

@@ -34,3 +34,4 @@ export function translatedFeatures(statistics: ClassStatistics, targets: readonl
   }
   return { features, labels, count, dim };
 }
+
