@@ -199,6 +199,9 @@ describe('replay learner', () => {
   it('trains a hidden-layer head, applies weight aligning, and rejects unknown or ill-typed hyper-parameters', async () => {
     const { second } = await twoSteps({ ...QUICK, hiddenUnits: 32, biasCorrection: 'weight-aligning' });
     expect(core(second).parameters.map((p) => p.length)).toEqual([32 * train.dim, 32, 6 * 32, 6]);
+    // Weight aligning leaves new output rows as long as old ones, on average.
+    const meanNorm = (classes: number[]) => classes.reduce((sum, c) => sum + Math.hypot(...core(second).parameters[2]!.subarray(c * 32, (c + 1) * 32)), 0) / classes.length;
+    expect(meanNorm([3, 4, 5])).toBeCloseTo(meanNorm([0, 1, 2]), 4);
     expect(accuracy(replay, second, test)).toBeGreaterThan(0.7);
     const delta = { classNames: FIRST, added: pick(train, FIRST), removed: noFeatures(train.dim) };
     await expect(replay.update(null, delta, { hyperParameters: { bufferSize: 3 } })).rejects.toThrow(LearnerInputError);
