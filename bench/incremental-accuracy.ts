@@ -131,8 +131,8 @@ function buildSteps(classes: readonly string[], perStep: number, train: LabeledF
 }
 
 /**
- * The replay learner's variants, each adding one ingredient to the one before (the last two are
- * alternatives on top of the default): which of them earns its place, at 20 exemplars per class.
+ * The replay learner's variants, each adding one ingredient to the one before (the last swaps the
+ * defaults' bias correction for the other one): which of them earns its place, at 20 exemplars per class.
  * `replay` itself is the registered defaults.
  */
 const PLAIN_REPLAY: HyperParameters = { bufferSelection: 'reservoir', classBalanced: false, translatedPerClass: 0, distillationWeight: 0, biasCorrection: 'none' };
@@ -141,9 +141,9 @@ const REPLAY_VARIANTS = {
   'replay-herding': { ...PLAIN_REPLAY, bufferSelection: 'herding' },
   'replay-balanced': { ...PLAIN_REPLAY, bufferSelection: 'herding', classBalanced: true },
   'replay-translation': { ...PLAIN_REPLAY, bufferSelection: 'herding', classBalanced: true, translatedPerClass: REPLAY_DEFAULTS.translatedPerClass || 200 },
+  'replay-distillation': { biasCorrection: 'none' },
   replay: {},
   'replay-weight-aligning': { biasCorrection: 'weight-aligning' },
-  'replay-balanced-finetune': { biasCorrection: 'balanced-finetune' },
 } as const satisfies Record<string, HyperParameters>;
 type ReplayVariant = keyof typeof REPLAY_VARIANTS;
 const REPLAY_IDS = Object.keys(REPLAY_VARIANTS) as ReplayVariant[];
@@ -225,9 +225,9 @@ const LABELS: Record<MethodId, string> = {
   'replay-herding': 'replay + herding exemplars',
   'replay-balanced': 'replay + herding + class-balanced loss',
   'replay-translation': 'replay + herding + balanced + translated old-class features',
-  replay: '**replay (defaults)**',
-  'replay-weight-aligning': 'replay defaults + weight aligning',
-  'replay-balanced-finetune': 'replay defaults + class-balanced fine-tuning',
+  'replay-distillation': 'replay + herding + balanced + translated + distillation',
+  replay: '**replay (defaults)**: all of the above + class-balanced fine-tuning',
+  'replay-weight-aligning': 'replay defaults with weight aligning instead of fine-tuning',
   naive: 'naive fine-tuning (softmax + SGD on new data only; lower bound)',
 };
 
