@@ -5,11 +5,10 @@
 // protocol, 20 exemplars per class, TypeScript trainer; final / average incremental accuracy %):
 //                                            Caltech 10×10      CIFAR-10 5×2
 //   joint (analytic, all data)                 90.3 / 92.6        71.1 / 78.5
-//   plain: reservoir, unweighted, sgd/adam     89.2 / 92.5        56.7 / 68.1
+//   plain: reservoir, unweighted loss (adam)   89.2 / 92.5        56.7 / 68.1
 //   + herding                                  89.1 / 92.2        59.2 / 69.8
 //   + class-balanced loss                          –              63.9 / 75.6
-//   + translated old-class features                –              68.0 / 77.6
-//   + translation, no distillation             88.8 / 92.2        68.0 / 77.6  (row above)
+//   + translated old-class features            88.8 / 92.2        68.0 / 77.6
 //   + distillation (w 3, T 2)                  89.7 / 92.3        68.5 / 77.8  (seeds 2, 3: 67.9, 68.4)
 //   + balanced fine-tuning = defaults          90.1 / 92.6        68.7 / 78.0
 //   distillation + weight aligning instead     73.7 / 78.8        64.8 / 75.1
