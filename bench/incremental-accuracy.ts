@@ -3,11 +3,13 @@
 import {
   accuracyByClass, averageIncrementalAccuracy, bestSoFar, evaluatePredictions, finalAccuracy, type EvaluationReport,
 } from '../main/engine/evaluation/index.js';
-import { getLearner, noFeatures, type LabeledFeatures, type Learner, type LearnerState } from '../main/engine/learners/index.js';
+import { getLearner, noFeatures, type HyperParameters, type LabeledFeatures, type Learner, type LearnerState } from '../main/engine/learners/index.js';
 import { loadBackbone } from './backbone.js';
 import { CALTECH, chunk, CIFAR, embedSplit, listClasses, listFiles, selectClasses, type DatasetSpec } from './datasets.js';
+import { embedSplitCached } from './embedding-cache.js';
 import { fixed, pct, ratio } from './markdown.js';
 import { NAIVE_DEFAULTS, SoftmaxHead } from './naive-finetune.js';
+import { REPLAY_DEFAULTS } from '../main/engine/learners/replay/hyper-parameters.js';
 import type { BenchContext, SectionOutput, Table } from './section.js';
 
 interface StepData {
@@ -35,11 +37,11 @@ function argmaxNames(scores: Float32Array, count: number, classNames: readonly s
   });
 }
 
-function incrementalLearner(learner: Learner): Method {
+function incrementalLearner(learner: Learner, hyperParameters?: HyperParameters): Method {
   let state: LearnerState | null = null;
   return {
     async learn(step) {
-      state = await learner.update(state, { classNames: step.seen, added: step.trainNew, removed: noFeatures(step.trainNew.dim) });
+      state = await learner.update(state, { classNames: step.seen, added: step.trainNew, removed: noFeatures(step.trainNew.dim) }, { hyperParameters });
     },
     scores(test) {
       return { scores: learner.predict(state!, test.features, test.count), classNames: learner.classNames(state!) };
@@ -128,7 +130,25 @@ function buildSteps(classes: readonly string[], perStep: number, train: LabeledF
   });
 }
 
-const METHODS = ['joint', 'analytic', 'ncm', 'naive'] as const;
+/**
+ * The replay learner's variants, each adding one ingredient to the one before (the last swaps the
+ * defaults' bias correction for the other one): which of them earns its place, at 20 exemplars per class.
+ * `replay` itself is the registered defaults.
+ */
+const PLAIN_REPLAY: HyperParameters = { bufferSelection: 'reservoir', classBalanced: false, translatedPerClass: 0, distillationWeight: 0, biasCorrection: 'none' };
+const REPLAY_VARIANTS = {
+  'replay-plain': PLAIN_REPLAY,
+  'replay-herding': { ...PLAIN_REPLAY, bufferSelection: 'herding' },
+  'replay-balanced': { ...PLAIN_REPLAY, bufferSelection: 'herding', classBalanced: true },
+  'replay-translation': { ...PLAIN_REPLAY, bufferSelection: 'herding', classBalanced: true, translatedPerClass: REPLAY_DEFAULTS.translatedPerClass || 200 },
+  'replay-distillation': { biasCorrection: 'none' },
+  replay: {},
+  'replay-weight-aligning': { biasCorrection: 'weight-aligning' },
+} as const satisfies Record<string, HyperParameters>;
+type ReplayVariant = keyof typeof REPLAY_VARIANTS;
+const REPLAY_IDS = Object.keys(REPLAY_VARIANTS) as ReplayVariant[];
+
+const METHODS = ['joint', 'analytic', 'ncm', ...REPLAY_IDS, 'naive'] as const;
 type MethodId = (typeof METHODS)[number];
 
 interface DatasetResult {
@@ -144,7 +164,7 @@ interface DatasetResult {
   softmaxJoint: number | null;
 }
 
-async function runDataset(spec: DatasetSpec, context: BenchContext, extractor: Parameters<typeof embedSplit>[1]): Promise<DatasetResult> {
+async function runDataset(spec: DatasetSpec, context: BenchContext, extractor: Parameters<typeof embedSplit>[1], backboneKey: string): Promise<DatasetResult> {
   const classes = listClasses(spec.dir, 'train');
   const embedded = [];
   for (const split of ['train', 'test'] as const) {
@@ -152,7 +172,7 @@ async function runDataset(spec: DatasetSpec, context: BenchContext, extractor: P
     context.log(`${spec.name} ${split}: embedding ${files.length} images`);
     let lastTenth = 0;
     embedded.push(
-      await embedSplit(files, extractor, (done, total) => {
+      await embedSplitCached(files, extractor, backboneKey, (done, total) => {
         const tenth = Math.floor((done / total) * 10);
         if (tenth > lastTenth) context.log(`  ${spec.name} ${split}: ${done}/${total}`);
         lastTenth = tenth;
@@ -161,12 +181,13 @@ async function runDataset(spec: DatasetSpec, context: BenchContext, extractor: P
   }
   const [train, test] = embedded as [Awaited<ReturnType<typeof embedSplit>>, Awaited<ReturnType<typeof embedSplit>>];
   const steps = buildSteps(classes, spec.classesPerStep, train, test);
-  const methods: Record<MethodId, () => Method> = {
+  const methods = {
     joint: jointAnalytic,
     analytic: () => incrementalLearner(getLearner('analytic')),
     ncm: () => incrementalLearner(getLearner('ncm')),
+    ...Object.fromEntries(REPLAY_IDS.map((id) => [id, () => incrementalLearner(getLearner('replay'), REPLAY_VARIANTS[id])])),
     naive: () => naiveFineTuning(train.dim),
-  };
+  } as Record<MethodId, () => Method>;
   const runs = {} as Record<MethodId, MethodRun>;
   for (const id of METHODS) {
     context.log(`${spec.name}: ${steps.length} steps with ${id}`);
@@ -200,6 +221,13 @@ const LABELS: Record<MethodId, string> = {
   joint: '**reference**: joint (analytic, all seen classes at once; upper bound)',
   analytic: 'analytic (exact ridge), incremental',
   ncm: 'ncm (nearest class mean), incremental',
+  'replay-plain': 'replay, plain: reservoir buffer, unweighted loss',
+  'replay-herding': 'replay + herding exemplars',
+  'replay-balanced': 'replay + herding + class-balanced loss',
+  'replay-translation': 'replay + herding + balanced + translated old-class features',
+  'replay-distillation': 'replay + herding + balanced + translated + distillation',
+  replay: '**replay (defaults)**: all of the above + class-balanced fine-tuning',
+  'replay-weight-aligning': 'replay defaults with weight aligning instead of fine-tuning',
   naive: 'naive fine-tuning (softmax + SGD on new data only; lower bound)',
 };
 
@@ -230,17 +258,44 @@ function summaryTable(r: DatasetResult, externalNote: string): Table {
   };
 }
 
+const STEP_METHODS = ['analytic', 'ncm', 'replay', 'naive'] as const;
+
+/** Old / new / all per step for every replay variant. */
+function replayStepTable(r: DatasetResult): Table {
+  const variants = REPLAY_IDS.filter((id) => id !== 'replay');
+  const headers = ['step', 'joint all (ref.)'];
+  for (const id of variants) headers.push(`${id} old`, `${id} new`, `${id} all`);
+  const rows = r.runs.joint.reports.map((jointReport, t) => {
+    const cells = [String(t + 1), pct(jointReport.overall)];
+    for (const id of variants) {
+      const rep = r.runs[id].reports[t]!;
+      cells.push(pct(rep.retained), pct(rep.new), pct(rep.overall));
+    }
+    return cells;
+  });
+  return {
+    caption: `${r.dataset} per step, replay variants (defaults in the table above): test accuracy % on old, new and all classes`,
+    headers,
+    align: headers.map((_, i) => (i === 0 ? 'l' : 'r')),
+    rows,
+    reading: [
+      `Replay defaults: ${pct(r.runs.replay.final)} % final against joint ${pct(r.runs.joint.final)} % ` +
+        `(${signedPts(r.runs.replay.final, r.runs.joint.final ?? 0)}); plain replay ${pct(r.runs['replay-plain'].final)} %.`,
+    ],
+  };
+}
+
 function stepTable(r: DatasetResult): Table {
   const rows = r.runs.joint.reports.map((jointReport, t) => {
     const cells = [String(t + 1), String((t + 1) * (r.classes / r.steps)), pct(jointReport.overall)];
-    for (const id of ['analytic', 'ncm', 'naive'] as const) {
+    for (const id of STEP_METHODS) {
       const rep = r.runs[id].reports[t]!;
       cells.push(pct(rep.retained), pct(rep.new), pct(rep.overall), ratio(rep.overall, jointReport.overall));
     }
     return cells;
   });
   const headers = ['step', 'classes', 'joint all (ref.)'];
-  for (const id of ['analytic', 'ncm', 'naive'] as const) headers.push(`${id} old`, `${id} new`, `${id} all`, `${id} ÷ joint`);
+  for (const id of STEP_METHODS) headers.push(`${id} old`, `${id} new`, `${id} all`, `${id} ÷ joint`);
   return {
     caption: `${r.dataset} per step: test accuracy % on old classes (earlier steps), new classes (this step) and all classes seen so far`,
     headers,
@@ -276,8 +331,8 @@ export async function incrementalAccuracy(context: BenchContext): Promise<Sectio
   let caltech: DatasetResult;
   let cifar: DatasetResult;
   try {
-    caltech = await runDataset(CALTECH, context, extractor);
-    cifar = await runDataset(CIFAR, context, extractor);
+    caltech = await runDataset(CALTECH, context, extractor, backbone.key);
+    cifar = await runDataset(CIFAR, context, extractor, backbone.key);
   } finally {
     await session.release();
   }
@@ -295,7 +350,9 @@ export async function incrementalAccuracy(context: BenchContext): Promise<Sectio
       `(joint's own forgetting is the floor of this measure: old classes lose accuracy as more classes compete, with nothing forgotten). ` +
       `Naive fine-tuning (bench/naive-finetune.ts): softmax regression on L2-normalized features, SGD with momentum ${NAIVE_DEFAULTS.momentum}, ` +
       `learning rate ${NAIVE_DEFAULTS.learningRate}, batch ${NAIVE_DEFAULTS.batchSize}, ${NAIVE_DEFAULTS.epochs} epochs per step on the new classes' data only, ` +
-      `starting from the previous step's weights. Every figure is compared with the **reference**: the analytic learner trained jointly on all classes seen so far.`,
+      `starting from the previous step's weights. Replay: the \`replay\` learner with its registered defaults (${REPLAY_DEFAULTS.bufferPerClass} exemplars per class, ` +
+      `${REPLAY_DEFAULTS.epochs} epochs of ${REPLAY_DEFAULTS.optimizer} at ${REPLAY_DEFAULTS.learningRate}, batch ${REPLAY_DEFAULTS.batchSize}), and variants that each add one ingredient; ` +
+      `every variant keeps ${REPLAY_DEFAULTS.bufferPerClass} exemplars per class. Every figure is compared with the **reference**: the analytic learner trained jointly on all classes seen so far.`,
     tables: [
       summaryTable(
         caltech,
@@ -309,6 +366,7 @@ export async function incrementalAccuracy(context: BenchContext): Promise<Sectio
             : '.'),
       ),
       stepTable(caltech),
+      replayStepTable(caltech),
       summaryTable(
         cifar,
         `Our learners on the reference float embedding: analytic joint 71.1 %, NCM 61.7 %. Here: joint ${pct(cifar.runs.joint.final)} % ` +
@@ -318,8 +376,9 @@ export async function incrementalAccuracy(context: BenchContext): Promise<Sectio
             : `The product pipeline matches the reference embedding here.`),
       ),
       stepTable(cifar),
+      replayStepTable(cifar),
     ],
-    data: { caltech: strip(caltech), cifar: strip(cifar), naive: NAIVE_DEFAULTS },
+    data: { caltech: strip(caltech), cifar: strip(cifar), naive: NAIVE_DEFAULTS, replay: { defaults: REPLAY_DEFAULTS, variants: REPLAY_VARIANTS } },
   };
 }
 

@@ -94,6 +94,7 @@ describe('keizoku CLI', () => {
     const second = UpdateResultSchema.parse(runCli(['update', '--root', root, '--json', '--device', 'cpu']).json());
     expect(second.device).toEqual({ requested: 'cpu', device: 'cpu' });
     expect(second.classes.added).toEqual(['Motorbikes']);
+    expect(second.trainingDevice).toBeNull(); // the analytic learner runs no training graph
 
     const predicted = PredictResultSchema.parse(runCli(['predict', '--root', root, '--json', '--top', '2', photo('Motorbikes', 0, 'test')]).json());
     expect(predicted.predictions[0]!.top.map((entry) => entry.className)[0]).toBe('Motorbikes');
@@ -114,6 +115,37 @@ describe('keizoku CLI', () => {
     const afterRollback = PredictResultSchema.parse(runCli(['predict', '--root', root, '--json', photo('Motorbikes', 0, 'test')]).json());
     expect(afterRollback.versionId).toBe(1);
     expect(afterRollback.predictions[0]!.top.map((entry) => entry.className)).not.toContain('Motorbikes');
+  });
+
+  it('update --learner replay trains end to end, records its exemplars in replay_buffer, and honours both budget flags', () => {
+    const root = tempDir();
+    addCaltechClasses(root, ['airplanes', 'ketch'], { limit: 10 });
+    const first = UpdateResultSchema.parse(runCli(['update', '--root', root, '--json', '--learner', 'replay', '--replay-per-class', '3', '--device', 'cuda']).json());
+    expect(first.status).toBe('committed');
+    // Training ran as ONNX graphs, on the device asked for or on CPU with the reason (no GPU here).
+    expect(first.trainingDevice?.requested).toBe('cuda');
+    if (first.trainingDevice?.device === 'cpu') expect(first.trainingDevice.fallbackReason).toMatch(/cuda/i);
+    const db = path.join(root, '.keizoku', 'keizoku.db');
+    const perClass = (versionId: number) => {
+      const handle = new Database(db, { readonly: true });
+      try {
+        const rows = handle.prepare('SELECT class_name AS name, COUNT(*) AS n FROM replay_buffer WHERE version_id = ? GROUP BY class_name ORDER BY class_name').all(versionId) as Array<{ name: string; n: number }>;
+        return Object.fromEntries(rows.map((row) => [row.name, row.n]));
+      } finally {
+        handle.close();
+      }
+    };
+    expect(perClass(first.version.id)).toEqual({ airplanes: 3, ketch: 3 });
+
+    addCaltechClasses(root, ['Motorbikes'], { limit: 10 });
+    // 3 classes in 0.05 MB: (50 000 − 3 × 10 248 bytes of class statistics) / (3 × 5 120 bytes per exemplar) = 1 each.
+    const second = UpdateResultSchema.parse(runCli(['update', '--root', root, '--json', '--replay-megabytes', '0.05']).json());
+    expect(second.status).toBe('committed');
+    expect(second.classes.added).toEqual(['Motorbikes']);
+    expect(second.trainingDevice).toEqual({ requested: 'auto', device: 'cpu', fallbackReason: expect.stringMatching(/cuda/) });
+    expect(perClass(second.version.id)).toEqual({ Motorbikes: 1, airplanes: 1, ketch: 1 });
+    const predicted = PredictResultSchema.parse(runCli(['predict', '--root', root, '--json', photo('Motorbikes', 0, 'test')]).json());
+    expect(predicted.predictions[0]!.top[0]!.className).toBe('Motorbikes');
   });
 
   it('watch embeds files as they land, so the next update only trains', async () => {

@@ -353,9 +353,10 @@ describe('nearest class mean learner', () => {
 
 describe('learner registry and plugins', () => {
   it('lists the learners and refuses unknown ids', () => {
-    expect([...learnerIds]).toEqual(['analytic', 'ncm']);
+    expect([...learnerIds]).toEqual(['analytic', 'ncm', 'replay']);
     expect(getLearner('analytic').id).toBe('analytic');
-    expect(() => getLearner('replay')).toThrow(/unknown learner/);
+    expect(getLearner('replay').id).toBe('replay');
+    expect(() => getLearner('lwf')).toThrow(/unknown learner/);
   });
 
   it('runs plugin hooks at their points, keeps plugin state with the model, and round-trips it', async () => {

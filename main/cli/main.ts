@@ -122,6 +122,7 @@ function projectOptions(options: CommonOptions, onProgress: ProjectOptions['onPr
     learner: options.learner,
     heldOutFraction: options['held-out'],
     replayPerClass: options['replay-per-class'],
+    replayMegabytes: options['replay-megabytes'],
     onProgress,
     signal,
   };

@@ -22,9 +22,11 @@ Options:
   --model-dir DIR         local mirror of backbone files (also KEIZOKU_MODEL_DIR)
   --no-download           never download a backbone
   --device auto|cpu|cuda|dml|coreml|webgpu   (default auto: the platform's GPU, else CPU)
-  --learner analytic|ncm  (default analytic)
+  --learner analytic|ncm|replay  (default analytic)
   --held-out F            fraction of each class held out for evaluation (default 0.2)
   --replay-per-class N    exemplars kept per class in the replay buffer (default 20)
+  --replay-megabytes MB   replay learner: buffer budget in MB, exemplars and class statistics
+                          together; the per-class share shrinks as classes are added (default 0: off)
   --top K                 predict: how many classes to show (default 5)
   --out F.onnx            export: the model file to write
   --port N                serve: TCP port (default 7720; 0 picks a free one)

@@ -21,6 +21,7 @@ export interface ProjectOptions {
   learner?: string | undefined;
   heldOutFraction?: number | undefined;
   replayPerClass?: number | undefined;
+  replayMegabytes?: number | undefined;
   onProgress?: ProgressListener | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -31,12 +32,15 @@ export interface ProjectSettings {
   learner: string;
   heldOutFraction: number;
   replayPerClass: number;
+  /** Replay buffer budget in megabytes (10⁶ bytes) for learners that keep one; 0: per class only. */
+  replayMegabytes: number;
 }
 
 export const DEFAULT_SETTINGS: Omit<ProjectSettings, 'backbone'> = {
   learner: 'analytic',
   heldOutFraction: 0.2,
   replayPerClass: 20,
+  replayMegabytes: 0,
 };
 
 export class UsageError extends Error {}
@@ -63,6 +67,7 @@ export class Project {
       learner: options.learner ?? saved.learner ?? DEFAULT_SETTINGS.learner,
       heldOutFraction: options.heldOutFraction ?? saved.heldOutFraction ?? DEFAULT_SETTINGS.heldOutFraction,
       replayPerClass: options.replayPerClass ?? saved.replayPerClass ?? DEFAULT_SETTINGS.replayPerClass,
+      replayMegabytes: options.replayMegabytes ?? saved.replayMegabytes ?? DEFAULT_SETTINGS.replayMegabytes,
     };
     if (!(settings.heldOutFraction >= 0 && settings.heldOutFraction < 1)) {
       store.close();

@@ -3,7 +3,8 @@ import { buildAccuracyReport, predictClassNames } from './accuracy-report.js';
 import { calibrateOnHeldOut } from './confidence.js';
 import { maybeCrash } from './fault-injection.js';
 import { FeatureRuntime } from './feature-runtime.js';
-import { getLearner, type LabeledFeatures } from './learners/index.js';
+import { OnDemandTrainer } from './training/on-demand-trainer.js';
+import { getLearner, type HyperParameters, type LabeledFeatures } from './learners/index.js';
 import type { Project } from './project.js';
 import { syncSamples } from './sample-sync.js';
 import type { Member, VersionClass } from './store/versions.js';
@@ -22,6 +23,8 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
   const learner = getLearner(settings.learner);
   const updateId = store.updates.start();
   let runtime: FeatureRuntime | undefined;
+  // Gradient-trained learners run their steps as ONNX graphs on the same --device as the backbone.
+  const trainer = new OnDemandTrainer(options.device ?? 'auto');
   try {
     const backbone = await project.backbone();
     runtime = new FeatureRuntime(backbone, options.device ?? 'auto');
@@ -69,6 +72,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
         samples: { ...sampleCounts, learned: 0, unlearned: 0 },
         metrics: (head.metrics as { report: UpdateResult['metrics'] }).report,
         device: runtime.report,
+        trainingDevice: null,
         timingsMs: { scan: sync.scanMs, embed: sync.embedMs, train: 0, evaluate: 0, commit: 0, total },
       };
     }
@@ -87,12 +91,18 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
       labels: members.map((member) => member.className),
       count: members.length,
       dim,
+      keys: members.map((member) => member.contentHash),
     });
     options.onProgress?.({ phase: 'train', done: 0, total: 1, message: `${delta.added.length} to learn, ${delta.removed.length} to forget` });
     const state = await learner.update(
       previousState,
       { classNames, added: features(delta.added), removed: features(continuesHead ? delta.removed : []) },
-      { signal: options.signal, onProgress: (done, total) => options.onProgress?.({ phase: 'train', done, total }) },
+      {
+        hyperParameters: bufferBudget(learner.defaultHyperParameters, settings),
+        trainer,
+        signal: options.signal,
+        onProgress: (done, total) => options.onProgress?.({ phase: 'train', done, total }),
+      },
     );
     const trainMs = performance.now() - trainStarted;
     maybeCrash('after-train');
@@ -116,7 +126,10 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
 
     const commitStarted = performance.now();
     options.onProgress?.({ phase: 'commit', done: 0, total: 1 });
-    const replay = selectReplayBuffer(set.train, settings.replayPerClass);
+    // A learner with its own buffer says what it kept; otherwise record the class-balanced default.
+    const replay = learner.bufferedSamples
+      ? learner.bufferedSamples(state).map(({ key, className }) => ({ contentHash: key, className }))
+      : selectReplayBuffer(set.train, settings.replayPerClass);
     const versionId = store.transaction(() => {
       const nextId = store.versions.nextId();
       const introducedIn = new Map(head?.classes.map((entry) => [entry.name, entry.introducedIn]) ?? []);
@@ -129,7 +142,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
           featureDim: dim,
           classes,
           learnerState: learner.serialize(state),
-          metrics: { report, trainSamples: set.train.length, heldOutSamples: set.heldOut.length, device: runtime!.report, calibration },
+          metrics: { report, trainSamples: set.train.length, heldOutSamples: set.heldOut.length, device: runtime!.report, trainingDevice: trainer.report, calibration },
           updateId,
         },
         set.train,
@@ -155,6 +168,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
       samples: { ...sampleCounts, learned: delta.added.length, unlearned: continuesHead ? delta.removed.length : 0 },
       metrics: report,
       device: runtime.report,
+      trainingDevice: trainer.report,
       timingsMs: {
         scan: sync.scanMs,
         embed: sync.embedMs,
@@ -169,5 +183,14 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     throw error;
   } finally {
     await runtime?.close();
+    await trainer.close();
   }
+}
+
+/** The project's replay budget, for learners that keep a buffer (they declare these keys). */
+function bufferBudget(defaults: HyperParameters, settings: Project['settings']): HyperParameters {
+  return {
+    ...('bufferPerClass' in defaults ? { bufferPerClass: settings.replayPerClass } : {}),
+    ...('bufferMegabytes' in defaults ? { bufferMegabytes: settings.replayMegabytes } : {}),
+  };
 }

@@ -43,6 +43,8 @@ export const ProjectSettingsSchema = z.object({
   device: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu']),
   learner: z.string(),
   replayPerClass: z.number().int().min(0).max(100_000),
+  /** total replay budget in MB for learners that keep a buffer; 0: use replayPerClass */
+  replayMegabytes: z.number().min(0).max(100_000),
   heldOutFraction: z.number().min(0).lt(1),
 });
 export type AppSettings = z.infer<typeof ProjectSettingsSchema>;

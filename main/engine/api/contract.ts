@@ -76,7 +76,10 @@ export const UpdateResultSchema = z.object({
   }),
   failed: z.array(FileFailureSchema),
   metrics: AccuracyReportSchema,
+  /** where the backbone ran; null when every embedding came from the cache */
   device: DeviceReportSchema.nullable(),
+  /** where gradient training ran (the replay learner's ONNX graphs); null when the learner trained none */
+  trainingDevice: DeviceReportSchema.nullable(),
   timingsMs: z.object({ scan: z.number(), embed: z.number(), train: z.number(), evaluate: z.number(), commit: z.number(), total: z.number() }),
 });
 export type UpdateResult = z.infer<typeof UpdateResultSchema>;

@@ -199,6 +199,7 @@ export class EngineService {
       device: this.project.store.settings.get<DeviceChoice>(DEVICE_KEY) ?? 'auto',
       learner: saved.learner ?? DEFAULT_SETTINGS.learner,
       replayPerClass: saved.replayPerClass ?? DEFAULT_SETTINGS.replayPerClass,
+      replayMegabytes: saved.replayMegabytes ?? DEFAULT_SETTINGS.replayMegabytes,
       heldOutFraction: saved.heldOutFraction ?? DEFAULT_SETTINGS.heldOutFraction,
     };
     const head = this.project.store.versions.head();
@@ -228,6 +229,7 @@ export class EngineService {
         backbone: next.backbone,
         learner: next.learner,
         replayPerClass: next.replayPerClass,
+        replayMegabytes: next.replayMegabytes,
         heldOutFraction: next.heldOutFraction,
       } satisfies ProjectSettings);
       store.settings.set(DEVICE_KEY, next.device);

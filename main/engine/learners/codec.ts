@@ -99,3 +99,27 @@ export function headerField<T>(header: unknown, key: string, check: (value: unkn
 export const isString = (v: unknown): v is string => typeof v === 'string';
 export const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 export const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+
+export function float32ToBytes(values: Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN_HOST) return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setFloat32(i * 4, v, true));
+  return out;
+}
+
+/** Always copies (see bytesToFloat64). */
+export function bytesToFloat32(bytes: Uint8Array, expectedLength?: number): Float32Array {
+  if (bytes.length % 4 !== 0) throw new StateFormatError('float32 section has a partial value');
+  const out = new Float32Array(bytes.length / 4);
+  if (expectedLength !== undefined && out.length !== expectedLength) {
+    throw new StateFormatError(`float32 section has ${out.length} values, expected ${expectedLength}`);
+  }
+  if (LITTLE_ENDIAN_HOST) {
+    new Uint8Array(out.buffer).set(bytes);
+  } else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  }
+  return out;
+}

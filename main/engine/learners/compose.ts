@@ -43,7 +43,7 @@ export function withPlugins<S extends LearnerState>(
   };
   const adaptLabeled = (part: LabeledFeatures): LabeledFeatures => {
     const { features, dim } = adaptFeatures(part.features, part.count, part.dim);
-    return { features, dim, labels: part.labels, count: part.count };
+    return { features, dim, labels: part.labels, count: part.count, ...(part.keys ? { keys: part.keys } : {}) };
   };
 
   const assertOwn = (state: LearnerState): ComposedState<S> => {
@@ -111,6 +111,8 @@ export function withPlugins<S extends LearnerState>(
       }
       return scores;
     },
+
+    ...(core.bufferedSamples ? { bufferedSamples: (state: ComposedState<S>) => core.bufferedSamples!(assertOwn(state).core) } : {}),
 
     serialize(state) {
       const own = assertOwn(state);

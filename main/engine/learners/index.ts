@@ -9,3 +9,5 @@ export { l2Normalize } from './plugins/l2-normalize.js';
 export { analyticRidge, solveRidge, ANALYTIC_DEFAULTS, type AnalyticState } from './analytic.js';
 export { nearestClassMean, type NcmState } from './ncm.js';
 export { StateFormatError } from './codec.js';
+export { replayHead, REPLAY_CORE_ID, type ReplayState } from './replay/learner.js';
+export { REPLAY_DEFAULTS, type ReplayHyperParameters } from './replay/hyper-parameters.js';

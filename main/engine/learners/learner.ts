@@ -8,6 +8,8 @@
 // States are immutable values: `update` never mutates `previous`, and `serialize` captures
 // everything `predict` and a later `update` need, so a stored version rolls back exactly.
 
+import type { HeadTrainer } from '../training/head-trainer.js';
+
 /** Labeled backbone features: `count` rows of `dim` floats, row-major, one class name per row. */
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 
@@ -16,6 +18,9 @@ export interface LabeledFeatures {
   readonly labels: readonly string[];
   readonly count: number;
   readonly dim: number;
+  /** Optional caller key per row (update.ts: the content hash), so a learner that keeps samples
+   * (a replay buffer) can say which ones it kept and match later removals. */
+  readonly keys?: readonly string[];
 }
 
 /** What changed between two dataset versions. */
@@ -37,6 +42,9 @@ export interface UpdateContext {
   readonly signal?: AbortSignal;
   /** Work units done out of total (the project's progress convention). */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Runs gradient steps for learners that train a head (replay); when absent they use the
+   * TypeScript reference trainer. Results must not depend on which trainer it is. */
+  readonly trainer?: HeadTrainer;
 }
 
 /** What every learner state exposes; the rest is the learner's own business. */
@@ -65,6 +73,9 @@ export interface Learner<S = LearnerState> {
    * training sample score −Infinity. */
   predict(state: S, features: Float32Array, count: number): Float32Array;
   classNames(state: S): readonly string[];
+  /** Learners that keep samples (a replay buffer): the keys (LabeledFeatures.keys) of those
+   * kept in `state`, for the caller to record. */
+  bufferedSamples?(state: S): ReadonlyArray<{ readonly key: string; readonly className: string }>;
   serialize(state: S): Uint8Array;
   deserialize(bytes: Uint8Array): S;
   /** Adds nodes to `graph` that compute what `predict` computes, from the value `features`

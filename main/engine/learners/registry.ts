@@ -5,8 +5,9 @@ import { withPlugins } from './compose.js';
 import type { Learner } from './learner.js';
 import { nearestClassMean } from './ncm.js';
 import { l2Normalize } from './plugins/l2-normalize.js';
+import { replayHead } from './replay/learner.js';
 
-export const learnerIds = ['analytic', 'ncm'] as const;
+export const learnerIds = ['analytic', 'ncm', 'replay'] as const;
 export type LearnerId = (typeof learnerIds)[number];
 
 // A registered id names a fixed recipe (core + plugins): the stored state is only meaningful
@@ -14,6 +15,7 @@ export type LearnerId = (typeof learnerIds)[number];
 const learners: Readonly<Record<LearnerId, Learner>> = {
   analytic: withPlugins('analytic', analyticRidge, [l2Normalize]),
   ncm: withPlugins('ncm', nearestClassMean, [l2Normalize]),
+  replay: withPlugins('replay', replayHead, [l2Normalize]),
 };
 
 export function isLearnerId(id: string): id is LearnerId {

@@ -1,0 +1,19 @@
+// Distillation on old logits (LwF, Li & Hoiem 2016; iCaRL): while learning a version, the head's
+// logits for old classes are pulled towards the previous version's on every training sample
+// (new data, exemplars, pseudo-features), which holds old decision boundaries in place where
+// the exemplars are too few to. A training-loop plugin of the replay learner.
+import type { ReplayTrainingPlugin } from '../replay/training-plugin.js';
+
+export const DISTILLATION_ID = 'distillation';
+
+export const distillation: ReplayTrainingPlugin = {
+  id: DISTILLATION_ID,
+  mainPassLoss(samples, context) {
+    const { teacher, oldPrefix, hyperParameters: h } = context;
+    if (!teacher || oldPrefix === 0 || h.distillationWeight === 0) return { loss: {}, samples };
+    return {
+      loss: { distillation: { classCount: oldPrefix, temperature: h.distillationTemperature, weight: h.distillationWeight } },
+      samples: { ...samples, teacherLogits: teacher(samples.features, samples.count) },
+    };
+  },
+};

@@ -1,0 +1,216 @@
+// The replay learner's core: a head (linear, or one hidden ReLU layer) trained by a HeadTrainer
+// on each version's new samples mixed with a buffer of exemplars of every class.
+//
+//   update:  class statistics += added − removed
+//            output rows remapped (kept classes keep theirs); new rows imprinted from class means
+//            buffer −= removed samples and dropped classes
+//            main pass: added + old exemplars (+ translated pseudo-features of old classes),
+//                       class-balanced loss weights, seeded batches, cosine schedule,
+//                       distillation on old logits when enabled (plugin)
+//            buffer refreshed: herding or reservoir per class, within the sample/MB budget
+//            bias correction (plugin): weight aligning or a class-balanced fine-tuning pass
+//
+// The trainer comes from UpdateContext.trainer (the ONNX one in the app), else the TypeScript
+// reference: both run the same math, so results only differ by float rounding.
+import { headLogits, TypeScriptTrainer } from '../../training/typescript-trainer.js';
+import { addHeadLogits } from '../../training/graph/head-loss.js';
+import { parameterShapes, type HeadArchitecture } from '../../training/head-trainer.js';
+import { validateDelta } from '../delta.js';
+import { LearnerInputError, type LabeledFeatures, type Learner, type LearnerState } from '../learner.js';
+import { balancedFinetune } from '../plugins/balanced-finetune.js';
+import { distillation } from '../plugins/distillation.js';
+import { weightAligning } from '../plugins/weight-aligning.js';
+import { checkpoint } from '../progress.js';
+import { emptyBuffer, refreshBuffer, removeFromBuffer } from './buffer.js';
+import { updateStatistics } from './class-statistics.js';
+import { initialParameters, remapOptimizerState, remapParameters } from './head.js';
+import { REPLAY_DEFAULTS, resolveReplayHyperParameters, type ReplayHyperParameters } from './hyper-parameters.js';
+import { imprintRows } from './imprinting.js';
+import { seededRandom, versionSeed } from './random.js';
+import { deserializeReplayState, REPLAY_CORE_ID, serializeReplayState, type ReplayState } from './state.js';
+import { trainingSamples, trainPass, type PassSettings } from './training-pass.js';
+import type { HeadTrainingState, ReplayTrainingContext, ReplayTrainingPlugin } from './training-plugin.js';
+import { translatedFeatures } from './translation.js';
+
+export { REPLAY_CORE_ID, type ReplayState } from './state.js';
+
+function trainingPlugins(h: ReplayHyperParameters): ReplayTrainingPlugin[] {
+  const plugins: ReplayTrainingPlugin[] = [];
+  if (h.distillationWeight > 0) plugins.push(distillation);
+  if (h.biasCorrection === 'weight-aligning') plugins.push(weightAligning);
+  if (h.biasCorrection === 'balanced-finetune') plugins.push(balancedFinetune);
+  return plugins;
+}
+
+export const replayHead: Learner<ReplayState> = {
+  id: REPLAY_CORE_ID,
+  defaultHyperParameters: REPLAY_DEFAULTS as unknown as Learner['defaultHyperParameters'],
+
+  async update(previous, delta, context = {}) {
+    if (previous) assertReplayState(previous);
+    const dim = validateDelta(delta, previous?.dim ?? null);
+    const h = resolveReplayHyperParameters(REPLAY_CORE_ID, previous?.hyperParameters ?? null, context.hyperParameters);
+    if (previous && previous.architecture.hiddenDim !== h.hiddenUnits) {
+      throw new LearnerInputError(`hiddenUnits is ${previous.architecture.hiddenDim} in this model and cannot change between versions`);
+    }
+    await checkpoint(context, 0, 1);
+    const updates = previous?.updates ?? 0;
+    const seed = versionSeed(h.seed, updates);
+    const classNames = Object.freeze([...delta.classNames]);
+    const previousNames = previous?.classNames ?? [];
+    const previousSet = new Set(previousNames);
+    const dropped = new Set(previousNames.filter((name) => !classNames.includes(name)));
+
+    const statistics = updateStatistics(previous?.statistics ?? null, classNames, dim, delta.added, delta.removed, dropped);
+    const architecture: HeadArchitecture = { inputDim: dim, hiddenDim: h.hiddenUnits, classCount: classNames.length };
+    const parameters = previous
+      ? remapParameters(previous.parameters, previous.architecture, previousNames, classNames)
+      : initialParameters(architecture, seed);
+    const oldClasses = classNames.flatMap((name, c) => (previousSet.has(name) ? [c] : []));
+    const newClasses = classNames.flatMap((name, c) => (previousSet.has(name) ? [] : [c]));
+    imprintRows(parameters, architecture, classNames, newClasses, oldClasses, delta.added, h.imprintNorm);
+    const optimizer = remapOptimizerState(h.resetOptimizer ? null : previous?.optimizer ?? null, previous?.optimizerKind ?? null, h.optimizer, parameters, architecture, previousNames, classNames);
+
+    const random = seededRandom(seed);
+    const replayed = removeFromBuffer(previous?.buffer ?? emptyBuffer(dim), classNames, delta.removed);
+    const previousCounts = new Map(previous ? previous.statistics.classNames.map((name, c) => [name, previous.statistics.counts[c]!]) : []);
+    const buffer = refreshBuffer(replayed, delta.added, statistics, previousCounts, h, random);
+
+    let head: HeadTrainingState = { parameters, state: optimizer };
+    if (delta.added.count > 0 && h.epochs > 0) {
+      const oldPrefix = prefixLength(classNames, previousSet);
+      const teacher = previous && oldPrefix > 0 ? teacherLogits(previous, classNames.slice(0, oldPrefix)) : null;
+      const withSamples = oldClasses.filter((c) => statistics.counts[c]! > 0);
+      const real = concatSamples([delta.added, { features: replayed.features, labels: replayed.labels, count: replayed.count, dim }], dim);
+      const translated = translatedFeatures(statistics, withSamples, real, translationCount(delta.added, h.translatedPerClass), random);
+      const data = concatSamples([real, translated], dim);
+      const pass: PassSettings = {
+        epochs: h.epochs,
+        batchSize: h.batchSize,
+        optimizer: { kind: h.optimizer, learningRate: h.learningRate, weightDecay: h.weightDecay },
+        classBalanced: h.classBalanced,
+        seed,
+      };
+      const trainer = context.trainer ?? new TypeScriptTrainer();
+      try {
+        const plugins = trainingPlugins(h);
+        const trainingContext: ReplayTrainingContext = {
+          architecture, classNames, oldClasses, newClasses, oldPrefix, teacher, buffer, hyperParameters: h, pass, trainer, signal: context.signal,
+        };
+        let samples = trainingSamples(data, classNames, h.classBalanced);
+        let loss = {};
+        for (const plugin of plugins) {
+          if (!plugin.mainPassLoss) continue;
+          const extended = plugin.mainPassLoss(samples, trainingContext);
+          samples = extended.samples;
+          loss = { ...loss, ...extended.loss };
+        }
+        head = await trainPass(trainer, architecture, head.parameters, head.state, samples, loss, pass, context.signal);
+        for (const plugin of plugins) if (plugin.afterTraining) head = await plugin.afterTraining(head, trainingContext);
+      } finally {
+        if (!context.trainer) await trainer.close();
+      }
+    }
+    context.signal?.throwIfAborted();
+    context.onProgress?.(1, 1);
+    return Object.freeze({
+      learnerId: REPLAY_CORE_ID,
+      classNames,
+      dim,
+      hyperParameters: h,
+      updates: updates + 1,
+      architecture,
+      parameters: head.parameters,
+      optimizerKind: h.optimizer,
+      optimizer: head.state,
+      statistics,
+      buffer,
+    });
+  },
+
+  predict(state, features, count) {
+    assertReplayState(state);
+    if (features.length !== count * state.dim) throw new LearnerInputError(`expected ${count}×${state.dim} features, got ${features.length} floats`);
+    const scores = headLogits(state.architecture, state.parameters, features, count);
+    const C = state.classNames.length;
+    state.statistics.counts.forEach((n, c) => {
+      if (n === 0) for (let r = 0; r < count; r++) scores[r * C + c] = -Infinity;
+    });
+    return scores;
+  },
+
+  classNames: (state) => state.classNames,
+
+  exportScores(state, graph, features, dim) {
+    assertReplayState(state);
+    if (dim !== state.dim) throw new LearnerInputError(`expected ${state.dim}-wide features, got ${dim}`);
+    // The training graphs' own forward pass over constant parameters; classes without samples
+    // get a −∞ output bias, as predict gives them −∞ scores.
+    const shapes = parameterShapes(state.architecture);
+    const outputBias = state.parameters.length - 1;
+    const names = state.parameters.map((values, i) =>
+      graph.addFloatInitializer(
+        `replay_head_${i}`,
+        shapes[i]!,
+        i === outputBias ? Float32Array.from(values, (v, c) => (state.statistics.counts[c] === 0 ? -Infinity : v)) : values,
+      ),
+    );
+    return addHeadLogits(graph, state.architecture, names, features);
+  },
+
+  bufferedSamples(state) {
+    assertReplayState(state);
+    return state.buffer.labels.flatMap((className, i) => {
+      const key = state.buffer.keys[i];
+      return key ? [{ key, className }] : [];
+    });
+  },
+
+  serialize(state) {
+    assertReplayState(state);
+    return serializeReplayState(state);
+  },
+
+  deserialize: deserializeReplayState,
+};
+
+/** Pseudo-features per old class: as many as a class of the new data has on average (so old and
+ * new classes are seen about equally often), at most `cap`. */
+function translationCount(added: LabeledFeatures, cap: number): number {
+  const classes = new Set(added.labels).size;
+  return classes === 0 ? 0 : Math.min(cap, Math.round(added.count / classes));
+}
+
+/** How many leading classes are old: distillation covers the first K logits. */
+function prefixLength(classNames: readonly string[], previous: ReadonlySet<string>): number {
+  let k = 0;
+  while (k < classNames.length && previous.has(classNames[k]!)) k++;
+  return k;
+}
+
+/** The previous head's logits for `oldNames`, in that order. */
+function teacherLogits(previous: ReplayState, oldNames: readonly string[]): (features: Float32Array, count: number) => Float32Array {
+  const columns = oldNames.map((name) => previous.classNames.indexOf(name));
+  const C = previous.classNames.length;
+  return (features, count) => {
+    const all = headLogits(previous.architecture, previous.parameters, features, count);
+    const out = new Float32Array(count * columns.length);
+    for (let r = 0; r < count; r++) columns.forEach((p, k) => (out[r * columns.length + k] = all[r * C + p]!));
+    return out;
+  };
+}
+
+function concatSamples(parts: readonly LabeledFeatures[], dim: number): LabeledFeatures {
+  const count = parts.reduce((n, part) => n + part.count, 0);
+  const features = new Float32Array(count * dim);
+  let offset = 0;
+  for (const part of parts) {
+    features.set(part.features.subarray(0, part.count * dim), offset);
+    offset += part.count * dim;
+  }
+  return { features, labels: parts.flatMap((part) => part.labels), count, dim };
+}
+
+function assertReplayState(state: LearnerState): asserts state is ReplayState {
+  if (state.learnerId !== REPLAY_CORE_ID) throw new LearnerInputError(`state of "${state.learnerId}" given to ${REPLAY_CORE_ID}`);
+}

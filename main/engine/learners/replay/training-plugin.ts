@@ -1,0 +1,39 @@
+// Training-loop hooks of the replay learner (the points compose.ts leaves to a gradient-trained
+// core): extra loss terms for the main pass (distillation), and corrections once it is done
+// (bias correction). The replay learner picks its plugins from its hyper-parameters, so every
+// variant is the one registered learner and a stored version records which variant made it.
+import type { HeadArchitecture, HeadParameters, HeadTrainer, LossSettings, OptimizerState, TrainingSamples } from '../../training/head-trainer.js';
+import type { ExemplarBuffer } from './buffer.js';
+import type { ReplayHyperParameters } from './hyper-parameters.js';
+import type { PassSettings } from './training-pass.js';
+
+export interface ReplayTrainingContext {
+  readonly architecture: HeadArchitecture;
+  readonly classNames: readonly string[];
+  /** Output indices of classes the previous version had / that are new in this one. */
+  readonly oldClasses: readonly number[];
+  readonly newClasses: readonly number[];
+  /** K: classNames[0..K) are all old classes (the distillable prefix). */
+  readonly oldPrefix: number;
+  /** The previous version's logits over classNames[0..oldPrefix), or null on the first version. */
+  readonly teacher: ((features: Float32Array, count: number) => Float32Array) | null;
+  /** The buffer as refreshed by this update (class-balanced by construction). */
+  readonly buffer: ExemplarBuffer;
+  readonly hyperParameters: ReplayHyperParameters;
+  readonly pass: PassSettings;
+  readonly trainer: HeadTrainer;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface HeadTrainingState {
+  readonly parameters: HeadParameters;
+  readonly state: OptimizerState;
+}
+
+export interface ReplayTrainingPlugin {
+  readonly id: string;
+  /** Loss terms (and what they need in the samples, e.g. teacher logits) for the main pass. */
+  mainPassLoss?(samples: TrainingSamples, context: ReplayTrainingContext): { loss: LossSettings; samples: TrainingSamples };
+  /** Runs after the main pass; returns the corrected head. */
+  afterTraining?(head: HeadTrainingState, context: ReplayTrainingContext): Promise<HeadTrainingState>;
+}
