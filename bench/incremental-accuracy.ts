@@ -9,6 +9,8 @@ import { CALTECH, chunk, CIFAR, embedSplit, listClasses, listFiles, selectClasse
 import { embedSplitCached } from './embedding-cache.js';
 import { fixed, pct, ratio } from './markdown.js';
 import { NAIVE_DEFAULTS, SoftmaxHead } from './naive-finetune.js';
+import { OnnxTrainer } from '../main/engine/training/onnx-trainer.js';
+import type { HeadTrainer } from '../main/engine/training/head-trainer.js';
 import { REPLAY_DEFAULTS } from '../main/engine/learners/replay/hyper-parameters.js';
 import type { BenchContext, SectionOutput, Table } from './section.js';
 
@@ -37,11 +39,19 @@ function argmaxNames(scores: Float32Array, count: number, classNames: readonly s
   });
 }
 
+/** Gradient-trained learners run their steps on ONNX Runtime (CPU), as `keizoku update` does. */
+let sharedTrainer: HeadTrainer | undefined;
+
 function incrementalLearner(learner: Learner, hyperParameters?: HyperParameters): Method {
   let state: LearnerState | null = null;
   return {
     async learn(step) {
-      state = await learner.update(state, { classNames: step.seen, added: step.trainNew, removed: noFeatures(step.trainNew.dim) }, { hyperParameters });
+      sharedTrainer ??= new OnnxTrainer('cpu');
+      state = await learner.update(
+        state,
+        { classNames: step.seen, added: step.trainNew, removed: noFeatures(step.trainNew.dim) },
+        { hyperParameters, trainer: sharedTrainer },
+      );
     },
     scores(test) {
       return { scores: learner.predict(state!, test.features, test.count), classNames: learner.classNames(state!) };
@@ -335,6 +345,7 @@ export async function incrementalAccuracy(context: BenchContext): Promise<Sectio
     cifar = await runDataset(CIFAR, context, extractor, backbone.key);
   } finally {
     await session.release();
+    await sharedTrainer?.close();
   }
   const embedImages = caltech.trainImages + caltech.testImages + cifar.trainImages + cifar.testImages;
   const embedMs = caltech.embedMs + cifar.embedMs;

@@ -54,7 +54,7 @@ export async function updateLatency(context: BenchContext): Promise<SectionOutpu
     await opened.session.release();
 
     const measured: Measured[] = [];
-    const update = async (label: string, learner: 'analytic' | 'ncm') => {
+    const update = async (label: string, learner: 'analytic' | 'ncm' | 'replay') => {
       context.log(`update: ${label}`);
       gc();
       const { result, memory } = await measurePeakMemory(async () => {
@@ -83,6 +83,11 @@ export async function updateLatency(context: BenchContext): Promise<SectionOutpu
     await update(`move them back (embeddings from the cache)`, 'analytic');
     await update(`switch to --learner ncm (full retrain of ${classes.length} classes from the cache)`, 'ncm');
     await update('nothing changed', 'ncm');
+    await update(`switch to --learner replay (trains all ${classes.length} classes from the cache; ONNX graphs on CPU)`, 'replay');
+    move(later, root, staging);
+    await update(`replay: move the ${later.length} folders out (unlearn)`, 'replay');
+    move(later, staging, root);
+    await update(`replay: move them back (${later.length} classes learned incrementally, from the cache)`, 'replay');
 
     const reference = measured[0]!;
     const refTotal = reference.result.timingsMs.total;
@@ -117,7 +122,7 @@ export async function updateLatency(context: BenchContext): Promise<SectionOutpu
     const firstResult = reference.result;
     const perImage = firstResult.timingsMs.total / Math.max(1, firstResult.samples.embedded);
     const embedPerImage = firstResult.timingsMs.embed / Math.max(1, firstResult.samples.embedded);
-    const [, added, removed, back, ncm, unchanged] = measured;
+    const [, added, removed, back, ncm, unchanged, replaySwitch, , replayBack] = measured;
     const worst = measured.reduce((a, b) => (b.memory.peakRss > a.memory.peakRss ? b : a));
     return {
       title: 'Update latency and memory',
@@ -140,6 +145,10 @@ export async function updateLatency(context: BenchContext): Promise<SectionOutpu
               `(${back!.result.samples.fromCache} from the cache, ${back!.result.samples.embedded} inferred; its embed phase is read + hash only).`,
             `Switching learner retrains all ${ncm!.result.classes.total} classes from cached embeddings in ${ratio(ncm!.result.timingsMs.total, refTotal)} the first update; ` +
               `an update with nothing to do costs ${ratio(unchanged!.result.timingsMs.total, refTotal, 3)}.`,
+            `The replay learner (gradient training as ONNX graphs) trains all ${replaySwitch!.result.classes.total} classes from cached embeddings in ` +
+              `${s(replaySwitch!.result.timingsMs.train)} s of training (${ratio(replaySwitch!.result.timingsMs.total, refTotal)} the first update in all), and learns ` +
+              `${later.length} classes incrementally on top of ${classes.length - later.length} in ${s(replayBack!.result.timingsMs.train)} s of training ` +
+              `(${s(replayBack!.result.timingsMs.total)} s in all, ${ratio(replayBack!.result.timingsMs.total, refTotal)}).`,
           ],
         },
         {
