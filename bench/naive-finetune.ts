@@ -3,6 +3,7 @@
 // momentum on each step's NEW data only, starting from the previous step's weights. Rows of
 // old classes are kept and stay in the softmax, so they only ever receive the negative
 // gradient of samples of other classes: the classic catastrophic-forgetting baseline.
+import { seededRandom } from '../main/engine/seeded-random.js';
 import type { LabeledFeatures } from '../main/engine/learners/index.js';
 
 export interface SgdOptions {
@@ -17,17 +18,6 @@ export interface SgdOptions {
  * learner (the benchmark reports that check), i.e. the head itself is not the weak point. */
 export const NAIVE_DEFAULTS: Readonly<SgdOptions> = { epochs: 10, batchSize: 32, learningRate: 0.5, momentum: 0.9, seed: 1 };
 
-/** Deterministic PRNG (mulberry32) for the shuffles. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normalizedRows(data: LabeledFeatures): Float64Array {
   const { dim, count } = data;
@@ -85,7 +75,7 @@ export class SoftmaxHead {
     const gB = new Float64Array(C);
     const p = new Float64Array(C);
     const order = Array.from({ length: data.count }, (_, i) => i);
-    const rand = random(options.seed);
+    const rand = seededRandom(options.seed);
     const { learningRate: lr, momentum: mu } = options;
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       for (let i = order.length - 1; i > 0; i--) {

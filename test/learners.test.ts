@@ -1,3 +1,4 @@
+import { seededRandom } from '../main/engine/seeded-random.js';
 import { describe, expect, it } from 'vitest';
 import {
   analyticRidge, getLearner, LearnerInputError, learnerIds, l2Normalize, nearestClassMean, noFeatures, StateFormatError, withPlugins,
@@ -8,16 +9,6 @@ import { choleskyInPlace, choleskySolveInPlace } from '../main/engine/learners/l
 // Synthetic Gaussian clusters: exactness is a property of the math, not of the data, and tests
 // must not depend on embedding files. Real-data accuracy lives in the benchmarks.
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -27,9 +18,9 @@ const DIM = 24;
 
 /** `perClass` samples of each class around a class-specific centre (non-negative, like ReLU features). */
 function clusters(classNames: readonly string[], perClass: number, seed: number, dim = DIM): LabeledFeatures {
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const centres = new Map(classNames.map((name) => {
-    const centreRandom = rng([...name].reduce((h, ch) => h * 31 + ch.charCodeAt(0), 7));
+    const centreRandom = seededRandom([...name].reduce((h, ch) => h * 31 + ch.charCodeAt(0), 7));
     return [name, Array.from({ length: dim }, () => 2 * centreRandom())];
   }));
   const labels: string[] = [];
@@ -90,7 +81,7 @@ const ABC = ['a', 'b', 'c', 'd', 'e', 'f'];
 describe('Cholesky solve', () => {
   it('solves a random SPD system (odd size, several right-hand sides) to rounding error', () => {
     const n = 37, m = 5;
-    const random = rng(3);
+    const random = seededRandom(3);
     const r = Float64Array.from({ length: n * n }, () => random() - 0.5);
     const a = new Float64Array(n * n); // A = RᵀR + I
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
@@ -112,7 +103,7 @@ describe('Cholesky solve', () => {
 
   it('factors and solves D = 1281 with 100 classes to 1e-9 (speed is a benchmark, not a test)', () => {
     const n = 1281, m = 100;
-    const random = rng(5);
+    const random = seededRandom(5);
     const a = new Float64Array(n * n);
     // Diagonally dominant SPD matrix with dense off-diagonal entries.
     for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = i === j ? n : random() - 0.5;

@@ -1,5 +1,5 @@
-// Seeded randomness for the replay learner: every shuffle and draw comes from here, so a version
-// trained twice from the same previous state and delta is bit-identical.
+// Seeded randomness: every shuffle and draw of the replay learner (and of the benchmarks) comes
+// from here, so a version trained twice from the same previous state and delta is bit-identical.
 
 /** mulberry32: small, fast, and the same sequence on every platform. Returns values in [0, 1). */
 export function seededRandom(seed: number): () => number {
