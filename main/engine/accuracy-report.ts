@@ -5,11 +5,14 @@ import type { LabeledFeatures, Learner } from './learners/index.js';
 /** The arg-max class of each row, per the learner's scores. */
 export function predictClassNames<S>(learner: Learner<S>, state: S, samples: LabeledFeatures): string[] {
   if (samples.count === 0) return [];
-  const classNames = learner.classNames(state);
-  const scores = learner.predict(state, samples.features, samples.count);
+  return argmaxClassNames(learner.predict(state, samples.features, samples.count), samples.count, learner.classNames(state));
+}
+
+/** The arg-max class of each row of count × C scores. */
+export function argmaxClassNames(scores: Float32Array, count: number, classNames: readonly string[]): string[] {
   const columns = classNames.length;
   const predicted: string[] = [];
-  for (let row = 0; row < samples.count; row++) {
+  for (let row = 0; row < count; row++) {
     let best = 0;
     for (let column = 1; column < columns; column++) {
       if (scores[row * columns + column]! > scores[row * columns + best]!) best = column;

@@ -1,5 +1,5 @@
 import type { UpdateResult } from './api/contract.js';
-import { buildAccuracyReport, predictClassNames } from './accuracy-report.js';
+import { argmaxClassNames, buildAccuracyReport, predictClassNames } from './accuracy-report.js';
 import { calibrateOnHeldOut } from './confidence.js';
 import { maybeCrash } from './fault-injection.js';
 import { FeatureRuntime } from './feature-runtime.js';
@@ -111,8 +111,11 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     const evaluateStarted = performance.now();
     options.onProgress?.({ phase: 'evaluate', done: 0, total: set.heldOut.length });
     const heldOut = features(set.heldOut);
-    const predicted = predictClassNames(learner, state, heldOut);
-    const calibration = calibrateOnHeldOut(learner, state, heldOut);
+    // One scoring pass serves both the accuracy report and the confidence calibration.
+    const heldOutScores = heldOut.count === 0 ? new Float32Array(0) : learner.predict(state, heldOut.features, heldOut.count);
+    const scoreColumns = learner.classNames(state);
+    const predicted = argmaxClassNames(heldOutScores, heldOut.count, scoreColumns);
+    const calibration = calibrateOnHeldOut(heldOutScores, heldOut.labels, scoreColumns);
     const previousPredicted =
       previousState && head ? predictClassNames(learner, previousState, heldOut) : null;
     const report = buildAccuracyReport({

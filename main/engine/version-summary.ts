@@ -1,4 +1,5 @@
-import type { AccuracyReport, VersionSummary } from './api/contract.js';
+import type { AccuracyReport, DeviceReportOut, VersionSummary } from './api/contract.js';
+import type { StoredCalibration } from './confidence.js';
 import type { ProjectStore } from './store/index.js';
 import type { VersionRecord } from './store/versions.js';
 
@@ -7,6 +8,12 @@ export interface StoredVersionMetrics {
   report: AccuracyReport;
   trainSamples: number;
   heldOutSamples: number;
+  /** where the backbone ran (null: all from the cache) */
+  device?: DeviceReportOut | null;
+  /** where gradient training ran (null: the learner trained none); absent before it was recorded */
+  trainingDevice?: DeviceReportOut | null;
+  /** absent in versions made before calibration existed */
+  calibration?: StoredCalibration;
 }
 
 export function summarizeVersion(version: VersionRecord, store: ProjectStore): VersionSummary {

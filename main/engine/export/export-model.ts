@@ -67,7 +67,6 @@ export async function runExport(project: Project, outPath: string): Promise<Expo
 
   const shape = ['N', 3, backbone.preprocessing.height, backbone.preprocessing.width];
   // `features` is the backbone's own value when it has that name (kept with its declared shape).
-  const featuresOutput = EXPORT_OUTPUTS.features;
   const backboneFeaturesInfo = (model.graph!.output ?? []).find((output) => output.name === EXPORT_OUTPUTS.features);
   const graph = new onnx.GraphProto({
     name: `keizoku-v${version.id}`,
@@ -77,7 +76,7 @@ export async function runExport(project: Project, outPath: string): Promise<Expo
     output: [
       backbone.featuresName === EXPORT_OUTPUTS.features && backboneFeaturesInfo
         ? new onnx.ValueInfoProto(backboneFeaturesInfo)
-        : valueInfo(featuresOutput, ['N', backbone.featureDim]),
+        : valueInfo(EXPORT_OUTPUTS.features, ['N', backbone.featureDim]),
       valueInfo(EXPORT_OUTPUTS.scores, ['N', classNames.length]),
       valueInfo(EXPORT_OUTPUTS.probabilities, ['N', classNames.length]),
     ],
@@ -96,7 +95,7 @@ export async function runExport(project: Project, outPath: string): Promise<Expo
       mean: [...backbone.preprocessing.mean],
       std: [...backbone.preprocessing.std],
     },
-    outputs: { features: featuresOutput, scores: EXPORT_OUTPUTS.scores, probabilities: EXPORT_OUTPUTS.probabilities },
+    outputs: { features: EXPORT_OUTPUTS.features, scores: EXPORT_OUTPUTS.scores, probabilities: EXPORT_OUTPUTS.probabilities },
     temperature,
   };
   const exported = new onnx.ModelProto({

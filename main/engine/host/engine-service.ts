@@ -83,7 +83,7 @@ export class EngineService {
     versionDetail: async ({ id }) => {
       const version = this.project.store.versions.get(id);
       if (!version) throw new UsageError(`no version ${id}`);
-      const metrics = version.metrics as StoredVersionMetrics & { device?: DeviceReportOut | null };
+      const metrics = version.metrics as StoredVersionMetrics;
       return {
         version: summarizeVersion(version, this.project.store),
         metrics: metrics.report,
@@ -203,7 +203,7 @@ export class EngineService {
       heldOutFraction: saved.heldOutFraction ?? DEFAULT_SETTINGS.heldOutFraction,
     };
     const head = this.project.store.versions.head();
-    const headDevice = (head?.metrics as { device?: DeviceReportOut | null } | undefined)?.device ?? null;
+    const headDevice = (head?.metrics as StoredVersionMetrics | undefined)?.device ?? null;
     return {
       settings,
       backbones: catalog.backbones.map((entry) => ({ id: entry.id, name: entry.name, bytes: entry.bytes, featureDim: entry.featureDim, isDefault: entry.id === catalog.default })),

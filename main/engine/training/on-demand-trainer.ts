@@ -19,7 +19,7 @@ export class OnDemandTrainer implements HeadTrainer {
   async train(request: TrainRequest, signal?: AbortSignal): Promise<TrainResult> {
     this.created ??= createHeadTrainer(this.choice);
     const { trainer, report } = await this.created;
-    this.report = trainer.device === 'typescript' ? { ...report, device: 'cpu' } : report;
+    this.report = report; // a TypeScript fallback reports cpu, with the reason
     return trainer.train(request, signal);
   }
 
