@@ -193,6 +193,10 @@ describe('replay learner', () => {
     const own = await twoSteps({ ...QUICK, biasCorrection: 'balanced-finetune' });
     expect(requests.length).toBe(3); // first version; second version's main pass and fine-tuning pass
     expect(requests[1]!.architecture).toEqual({ inputDim: train.dim, hiddenDim: 0, classCount: 6 });
+    // Distillation (on by default) holds old logits in the fine-tuning pass as in the main pass.
+    expect(requests[1]!.loss.distillation?.classCount).toBe(FIRST.length);
+    expect(requests[2]!.loss).toEqual(requests[1]!.loss);
+    expect(requests[2]!.samples.teacherLogits?.length).toBe(requests[2]!.samples.count * FIRST.length);
     expect(replay.serialize(viaContext.second)).toEqual(replay.serialize(own.second));
   });
 

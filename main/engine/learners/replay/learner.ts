@@ -9,12 +9,13 @@
 //                       distillation on old logits when enabled (plugin)
 //            buffer refreshed: herding or reservoir per class, within the sample/MB budget
 //            bias correction (plugin): weight aligning or a class-balanced fine-tuning pass
+//                       (which keeps the loss terms, so distillation holds there too)
 //
 // The trainer comes from UpdateContext.trainer (the ONNX one in the app), else the TypeScript
 // reference: both run the same math, so results only differ by float rounding.
 import { headLogits, TypeScriptTrainer } from '../../training/typescript-trainer.js';
 import { addHeadLogits } from '../../training/graph/head-loss.js';
-import { parameterShapes, type HeadArchitecture } from '../../training/head-trainer.js';
+import { parameterShapes, type HeadArchitecture, type LossSettings, type TrainingSamples } from '../../training/head-trainer.js';
 import { validateDelta } from '../delta.js';
 import { LearnerInputError, type LabeledFeatures, type Learner, type LearnerState } from '../learner.js';
 import { balancedFinetune } from '../plugins/balanced-finetune.js';
@@ -94,17 +95,9 @@ export const replayHead: Learner<ReplayState> = {
       const trainer = context.trainer ?? new TypeScriptTrainer();
       try {
         const plugins = trainingPlugins(h);
-        const trainingContext: ReplayTrainingContext = {
-          architecture, classNames, oldClasses, newClasses, oldPrefix, teacher, buffer, hyperParameters: h, pass, trainer, signal: context.signal,
-        };
-        let samples = trainingSamples(data, classNames, h.classBalanced);
-        let loss = {};
-        for (const plugin of plugins) {
-          if (!plugin.mainPassLoss) continue;
-          const extended = plugin.mainPassLoss(samples, trainingContext);
-          samples = extended.samples;
-          loss = { ...loss, ...extended.loss };
-        }
+        const base = { architecture, classNames, oldClasses, newClasses, oldPrefix, teacher, buffer, hyperParameters: h, pass, trainer, signal: context.signal };
+        const trainingContext: ReplayTrainingContext = { ...base, withLossTerms: (samples) => withLossTerms(plugins, samples, base) };
+        const { samples, loss } = trainingContext.withLossTerms(trainingSamples(data, classNames, h.classBalanced));
         head = await trainPass(trainer, architecture, head.parameters, head.state, samples, loss, pass, context.signal);
         for (const plugin of plugins) if (plugin.afterTraining) head = await plugin.afterTraining(head, trainingContext);
       } finally {
@@ -173,6 +166,18 @@ export const replayHead: Learner<ReplayState> = {
 
   deserialize: deserializeReplayState,
 };
+
+/** `samples` with every plugin's loss terms added, in plugin order. */
+function withLossTerms(plugins: readonly ReplayTrainingPlugin[], samples: TrainingSamples, context: Omit<ReplayTrainingContext, 'withLossTerms'>): { loss: LossSettings; samples: TrainingSamples } {
+  let loss: LossSettings = {};
+  for (const plugin of plugins) {
+    if (!plugin.passLoss) continue;
+    const extended = plugin.passLoss(samples, context);
+    samples = extended.samples;
+    loss = { ...loss, ...extended.loss };
+  }
+  return { loss, samples };
+}
 
 /** Pseudo-features per old class: as many as a class of the new data has on average (so old and
  * new classes are seen about equally often), at most `cap`. */

@@ -1,6 +1,6 @@
 // Training-loop hooks of the replay learner (the points compose.ts leaves to a gradient-trained
-// core): extra loss terms for the main pass (distillation), and corrections once it is done
-// (bias correction). The replay learner picks its plugins from its hyper-parameters, so every
+// core): extra loss terms for every training pass (distillation), and corrections once the main
+// pass is done (bias correction). The replay learner picks its plugins from its hyper-parameters, so every
 // variant is the one registered learner and a stored version records which variant made it.
 import type { HeadArchitecture, HeadParameters, HeadTrainer, LossSettings, OptimizerState, TrainingSamples } from '../../training/head-trainer.js';
 import type { ExemplarBuffer } from './buffer.js';
@@ -19,6 +19,9 @@ export interface ReplayTrainingContext {
   readonly teacher: ((features: Float32Array, count: number) => Float32Array) | null;
   /** The buffer as refreshed by this update (class-balanced by construction). */
   readonly buffer: ExemplarBuffer;
+  /** The plugins' loss terms for `samples` (and what those need in them, e.g. teacher logits):
+   * every pass uses them, so a bias-correction pass keeps what distillation holds in place. */
+  readonly withLossTerms: (samples: TrainingSamples) => { loss: LossSettings; samples: TrainingSamples };
   readonly hyperParameters: ReplayHyperParameters;
   readonly pass: PassSettings;
   readonly trainer: HeadTrainer;
@@ -32,8 +35,8 @@ export interface HeadTrainingState {
 
 export interface ReplayTrainingPlugin {
   readonly id: string;
-  /** Loss terms (and what they need in the samples, e.g. teacher logits) for the main pass. */
-  mainPassLoss?(samples: TrainingSamples, context: ReplayTrainingContext): { loss: LossSettings; samples: TrainingSamples };
+  /** Loss terms (and what they need in the samples, e.g. teacher logits) for a training pass. */
+  passLoss?(samples: TrainingSamples, context: Omit<ReplayTrainingContext, 'withLossTerms'>): { loss: LossSettings; samples: TrainingSamples };
   /** Runs after the main pass; returns the corrected head. */
   afterTraining?(head: HeadTrainingState, context: ReplayTrainingContext): Promise<HeadTrainingState>;
 }
