@@ -143,8 +143,8 @@ function buildSteps(classes: readonly string[], perStep: number, train: LabeledF
 }
 
 /**
- * The replay learner's variants, each adding one ingredient to the one before (the last swaps the
- * defaults' bias correction for the other one): which of them earns its place, at 20 exemplars per class.
+ * The replay learner's variants, each adding one ingredient to the one before (the last two swap
+ * one choice of the defaults: the bias correction, the optimizer): which of them earns its place, at 20 exemplars per class.
  * `replay` itself is the registered defaults.
  */
 const PLAIN_REPLAY: HyperParameters = { bufferSelection: 'reservoir', classBalanced: false, translatedPerClass: 0, distillationWeight: 0, biasCorrection: 'none' };
@@ -156,6 +156,7 @@ const REPLAY_VARIANTS = {
   'replay-distillation': { biasCorrection: 'none' },
   replay: {},
   'replay-weight-aligning': { biasCorrection: 'weight-aligning' },
+  'replay-adam': { optimizer: 'adam', weightDecay: 0 },
 } as const satisfies Record<string, HyperParameters>;
 type ReplayVariant = keyof typeof REPLAY_VARIANTS;
 const REPLAY_IDS = Object.keys(REPLAY_VARIANTS) as ReplayVariant[];
@@ -174,7 +175,12 @@ interface DatasetResult {
   runs: Record<MethodId, MethodRun>;
   /** The naive head trained jointly on every class (not incrementally): checks the head itself. */
   softmaxJoint: number | null;
+  /** Replay defaults under every seed of REPLAY_SEEDS (seed 1 is `runs.replay`): the spread. */
+  replaySeeds: Array<{ seed: number; final: number | null; average: number | null }>;
 }
+
+/** Seeds the replay defaults run under, to tell a real difference from seed noise. */
+const REPLAY_SEEDS = [1, 2, 3, 4, 5] as const;
 
 async function runDataset(spec: DatasetSpec, context: BenchContext, extractor: Parameters<typeof embedSplit>[1], backboneKey: string): Promise<DatasetResult> {
   const classes = listClasses(spec.dir, 'train');
@@ -206,6 +212,12 @@ async function runDataset(spec: DatasetSpec, context: BenchContext, extractor: P
     context.log(`${spec.name}: ${steps.length} steps with ${id}`);
     runs[id] = await runProtocol(methods[id](), steps);
   }
+  const replaySeeds: DatasetResult['replaySeeds'] = [];
+  for (const seed of REPLAY_SEEDS) {
+    if (seed !== REPLAY_DEFAULTS.seed) context.log(`${spec.name}: ${steps.length} steps with replay, seed ${seed}`);
+    const run = seed === REPLAY_DEFAULTS.seed ? runs.replay : await runProtocol(incrementalLearner(getLearner('replay'), { seed }), steps);
+    replaySeeds.push({ seed, final: run.final, average: run.average });
+  }
   context.log(`${spec.name}: softmax head trained jointly (check)`);
   const last = steps[steps.length - 1]!;
   const head = new SoftmaxHead(train.dim);
@@ -227,6 +239,7 @@ async function runDataset(spec: DatasetSpec, context: BenchContext, extractor: P
     embedMs: train.wallMs + test.wallMs,
     runs,
     softmaxJoint: checkReport.overall,
+    replaySeeds,
   };
 }
 
@@ -241,6 +254,7 @@ const LABELS: Record<MethodId, string> = {
   'replay-distillation': 'replay + herding + balanced + translated + distillation',
   replay: '**replay (defaults)**: all of the above + class-balanced fine-tuning',
   'replay-weight-aligning': 'replay defaults with weight aligning instead of fine-tuning',
+  'replay-adam': 'replay defaults with adam (no weight decay) instead of adamw',
   'replay-joint': 'check: the replay head trained jointly (all seen classes at once, every step)',
   naive: 'naive fine-tuning (softmax + SGD on new data only; lower bound)',
 };
@@ -274,6 +288,18 @@ function summaryTable(r: DatasetResult, externalNote: string): Table {
 
 const STEP_METHODS = ['analytic', 'ncm', 'replay', 'naive'] as const;
 
+function seedReading(r: DatasetResult): string {
+  const finals = r.replaySeeds.map((s) => s.final ?? 0);
+  const averages = r.replaySeeds.map((s) => s.average ?? 0);
+  const meanFinal = finals.reduce((a, b) => a + b, 0) / finals.length;
+  const meanAverage = averages.reduce((a, b) => a + b, 0) / averages.length;
+  return (
+    `Replay defaults under seeds ${r.replaySeeds.map((s) => s.seed).join(', ')} (the seed draws batches, buffer ties and translation sources): ` +
+    `final ${finals.map((f) => pct(f)).join(', ')} % — mean ${pct(meanFinal)} % (${signedPts(meanFinal, r.runs.joint.final ?? 0)} from joint), ` +
+    `range ${((Math.max(...finals) - Math.min(...finals)) * 100).toFixed(1)} pts; average incremental mean ${pct(meanAverage)} %.`
+  );
+}
+
 /** Old / new / all per step for every replay variant. */
 function replayStepTable(r: DatasetResult): Table {
   const variants = REPLAY_IDS.filter((id) => id !== 'replay');
@@ -297,6 +323,7 @@ function replayStepTable(r: DatasetResult): Table {
         `(${signedPts(r.runs.replay.final, r.runs.joint.final ?? 0)}); plain replay ${pct(r.runs['replay-plain'].final)} %; ` +
         `the same replay head trained jointly on all seen classes reaches ${pct(r.runs['replay-joint'].final)} % ` +
         `(incremental replay ${signedPts(r.runs.replay.final, r.runs['replay-joint'].final ?? 0)} from it).`,
+      seedReading(r),
     ],
   };
 }
@@ -368,7 +395,7 @@ export async function incrementalAccuracy(context: BenchContext): Promise<Sectio
       `Naive fine-tuning (bench/naive-finetune.ts): softmax regression on L2-normalized features, SGD with momentum ${NAIVE_DEFAULTS.momentum}, ` +
       `learning rate ${NAIVE_DEFAULTS.learningRate}, batch ${NAIVE_DEFAULTS.batchSize}, ${NAIVE_DEFAULTS.epochs} epochs per step on the new classes' data only, ` +
       `starting from the previous step's weights. Replay: the \`replay\` learner with its registered defaults (${REPLAY_DEFAULTS.bufferPerClass} exemplars per class, ` +
-      `${REPLAY_DEFAULTS.epochs} epochs of ${REPLAY_DEFAULTS.optimizer} at ${REPLAY_DEFAULTS.learningRate}, batch ${REPLAY_DEFAULTS.batchSize}), and variants that each add one ingredient; ` +
+      `${REPLAY_DEFAULTS.epochs} epochs of ${REPLAY_DEFAULTS.optimizer} at ${REPLAY_DEFAULTS.learningRate}${REPLAY_DEFAULTS.weightDecay > 0 ? ` with weight decay ${REPLAY_DEFAULTS.weightDecay}` : ''}, batch ${REPLAY_DEFAULTS.batchSize}, then ${REPLAY_DEFAULTS.finetuneEpochs} epochs of class-balanced fine-tuning on the buffer at ${REPLAY_DEFAULTS.finetuneLearningRate}; distillation weight ${REPLAY_DEFAULTS.distillationWeight}, T ${REPLAY_DEFAULTS.distillationTemperature}, in both passes), and variants that each add one ingredient; ` +
       `every variant keeps ${REPLAY_DEFAULTS.bufferPerClass} exemplars per class. Every figure is compared with the **reference**: the analytic learner trained jointly on all classes seen so far.`,
     tables: [
       summaryTable(
