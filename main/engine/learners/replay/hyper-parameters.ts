@@ -16,15 +16,16 @@
 //   + distillation in the fine-tuning pass     90.8 / 92.9        69.4 / 78.2  (seeds 1–5 mean;
 //     = defaults                                                             seed 1: 70.1,
 //                                                                            range 68.8–70.1)
-//   distillation + weight aligning instead     73.7 / 78.8        64.8 / 75.1
+//   weight aligning instead of fine-tuning     90.4 / 91.4        68.2 / 77.5  (seed 1; with adam
+//                                                                            73.7 / 64.8 final)
 // Why decoupled weight decay: a softmax head on separable features keeps growing its weights, so
 // accuracy falls the longer it trains (one joint pass over CIFAR-10, adam: 30 epochs 70.7, 60:
 // 69.8, 150: 68.3), and every version trains old rows again. With adamw 0.1 the 150-epoch pass
 // stays at 70.5, and incremental training that replays every sample reaches 70.4 (adam: 68.0), so
 // what remains of the gap to joint is the buffer's, not the optimizer's. Decay 0.05/0.2/0.5:
 // 69.1/68.9/68.3 (CIFAR, seeds 1–5 or 1); L2 inside adam (decay 0.001) hurts (joint 67.0).
-// Weight aligning shrinks new rows that balanced training already sized right, and new classes
-// collapse (Caltech step 3: 50 % new); it stays an option, measured, not a default.
+// Weight aligning shrinks new rows that balanced training already sized right (with adam, new
+// classes collapsed: Caltech step 3, 50 % new); it stays an option, measured, not a default.
 // Also tried, no better on CIFAR than the defaults beyond seed noise (±0.5; seeds 1–5 unless
 // said): distillation T 4 (69.5), weight 1/6 (69.3/69.4), logit-matching (MSE, DER-style)
 // distillation w 0.1–3 (69.2–69.5), fine-tuning 5/15/20/30 epochs or lr 0.01–0.1 (68.6–69.2),
