@@ -5,6 +5,7 @@ import {
   type AnalyticState, type ComposedState, type LabeledFeatures, type LearnerPlugin, type LearnerState, type NcmState, type TrainingDelta,
 } from '../main/engine/learners/index.js';
 import { choleskyInPlace, choleskySolveInPlace } from '../main/engine/learners/linalg/cholesky.js';
+import { choleskyInPlaceOnnx } from '../main/engine/learners/linalg/cholesky-onnx.js';
 
 // Synthetic Gaussian clusters: exactness is a property of the math, not of the data, and tests
 // must not depend on embedding files. Real-data accuracy lives in the benchmarks.
@@ -124,6 +125,36 @@ describe('Cholesky solve', () => {
   it('rejects a matrix that is not positive definite', () => {
     const a = Float64Array.from([1, 2, 2, 1]);
     expect(() => choleskyInPlace(a, 2)).toThrow(/positive definite/);
+  });
+
+  // The blocked factorization on ONNX Runtime (a real session) against the JS one.
+  it('blocked on ONNX Runtime: the same factor to rounding, upper triangle untouched, pivots reported in later blocks', async () => {
+    const n = 301, block = 64; // four full blocks and a ragged one
+    const random = seededRandom(7);
+    const r = Float64Array.from({ length: 2 * n * n }, () => random() - 0.5);
+    const a = new Float64Array(n * n); // A = RᵀR + I with R (2n × n): dense and well conditioned
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
+      let s = i === j ? 1 : 0;
+      for (let k = 0; k < 2 * n; k++) s += r[k * n + i]! * r[k * n + j]!;
+      a[i * n + j] = s;
+      if (j < i) a[j * n + i] = Number.NaN; // only the lower triangle may be read
+    }
+    const expected = a.slice();
+    choleskyInPlace(expected, n);
+    const blocked = a.slice();
+    await choleskyInPlaceOnnx(blocked, n, block);
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < n; i++) scale = Math.max(scale, expected[i * n + i]!);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) worst = Math.max(worst, Math.abs(blocked[i * n + j]! - expected[i * n + j]!) / scale);
+      for (let j = i + 1; j < n; j++) expect(blocked[i * n + j]).toBeNaN();
+    }
+    expect(worst).toBeLessThan(1e-12);
+
+    const broken = a.slice();
+    broken[200 * n + 200] = -1; // pivot 200 lies in the fourth block
+    await expect(choleskyInPlaceOnnx(broken, n, block)).rejects.toMatchObject({ name: 'NotPositiveDefiniteError', pivot: 200 });
   });
 });
 

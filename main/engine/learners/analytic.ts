@@ -27,9 +27,9 @@
 //   few-shot Caltech (k/class, λ 0.03…3): 1: 68–69, 5: 82–83, 10: 85–87; flat around 0.3–1.
 //   NCM for comparison: Caltech 87.7, CIFAR 61.7.
 // Default λ = 0.5: best or within 0.1 of best on both sets, and in the flat region.
-// Cost (one core, this machine): statistics 1.2 s per 3000 samples in JS (now a float64 Gemm in
-// ONNX Runtime, linalg/gram-onnx.ts, several times faster and equal to rounding); factor + solve for D=1281,
-// C=100: 0.35 s. Serialized: upper triangle of G (D(D+1)/2 doubles ≈ 6.6 MB) + B + W (≈ 1 MB each
+// Cost: the statistics are a float64 Gemm in ONNX Runtime (linalg/gram-onnx.ts), the factorization
+// a blocked Cholesky whose trailing updates are ORT Gemms (linalg/cholesky-onnx.ts), the
+// triangular solves JS; bench `training` measures each against its JS version. Serialized: upper triangle of G (D(D+1)/2 doubles ≈ 6.6 MB) + B + W (≈ 1 MB each
 // at 100 classes); W is stored rather than re-solved so a restored version predicts bit-identically.
 
 import { checkpoint } from './progress.js';
@@ -41,6 +41,7 @@ import { packUpper, symmetrize, unpackUpper } from './linalg/gram.js';
 import { accumulateGramOnnx } from './linalg/gram-onnx.js';
 import { affineRows } from '../onnx/row-ops.js';
 import { choleskyInPlace, choleskySolveInPlace } from './linalg/cholesky.js';
+import { choleskyInPlaceOnnx } from './linalg/cholesky-onnx.js';
 
 export const ANALYTIC_CORE_ID = 'analytic-ridge';
 
@@ -115,7 +116,7 @@ export const analyticRidge: Learner<AnalyticState> = {
       keptCross.fill(0);
     }
     await checkpoint(context, work, total);
-    const weights = sampleCount > 0 ? solveRidge(gram, keptCross, dim, classNames.length, lambda) : new Float64Array(d1 * classNames.length);
+    const weights = sampleCount > 0 ? await solveRidge(gram, keptCross, dim, classNames.length, lambda) : new Float64Array(d1 * classNames.length);
     context.onProgress?.(total, total);
     return Object.freeze({
       learnerId: ANALYTIC_CORE_ID, classNames: Object.freeze(classNames), dim, lambda,
@@ -177,12 +178,15 @@ export const analyticRidge: Learner<AnalyticState> = {
  * Solves (G + λ·diag(1,…,1,0)) W = B for the (D+1)×C weights. `gram` is read (upper triangle)
  * and not modified. Exported for the benchmark and λ sweeps, which re-solve one G many times.
  */
-export function solveRidge(gram: Float64Array, cross: Float64Array, dim: number, classes: number, lambda: number): Float64Array {
+/** W = (G + λ·diag(1,…,1,0))⁻¹·B. The factorization runs blocked with its bulk on ONNX Runtime
+ * (linalg/cholesky-onnx.ts, several times faster, equal to rounding) unless `factor` says 'js'. */
+export async function solveRidge(gram: Float64Array, cross: Float64Array, dim: number, classes: number, lambda: number, factor: 'onnx' | 'js' = 'onnx'): Promise<Float64Array> {
   const d1 = dim + 1;
   const system = gram.slice();
   symmetrize(system, d1);
   for (let i = 0; i < dim; i++) system[i * d1 + i]! += lambda;
-  choleskyInPlace(system, d1);
+  if (factor === 'onnx') await choleskyInPlaceOnnx(system, d1);
+  else choleskyInPlace(system, d1);
   const weights = cross.slice();
   choleskySolveInPlace(system, d1, weights, classes);
   return weights;
