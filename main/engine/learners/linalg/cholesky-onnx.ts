@@ -9,7 +9,7 @@
 // Measured (D+1 = 1281, 2 cores): see bench `training`, "Analytic learner update".
 import * as ort from 'onnxruntime-node';
 import { attr, GraphBuilder } from '../../onnx/graph-builder.js';
-import { defaultThreads, openSession } from '../../runtime/devices.js';
+import { lazyCpuSession } from './lazy-session.js';
 import { choleskyInPlace, NotPositiveDefiniteError } from './cholesky.js';
 
 /** Columns per block: large enough that the Gemm dominates, small enough that the JS panel is cheap. */
@@ -23,16 +23,8 @@ export function outerProductGraph(): GraphBuilder {
   return b;
 }
 
-let session: Promise<ort.InferenceSession | null> | undefined;
-
 /** The process-wide trailing-update session, or null where ONNX Runtime cannot run it. */
-function updateSession(): Promise<ort.InferenceSession | null> {
-  session ??= openSession(outerProductGraph().toBytes(), 'cpu', defaultThreads()).then(
-    (opened) => opened.session,
-    () => null,
-  );
-  return session;
-}
+const updateSession = lazyCpuSession(outerProductGraph);
 
 /**
  * Same contract as choleskyInPlace: overwrites the lower triangle of the n×n row-major `a` with

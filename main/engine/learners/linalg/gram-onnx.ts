@@ -5,7 +5,7 @@
 // relative; float32 accumulation was faster still but is not exact, so it is not used.
 import * as ort from 'onnxruntime-node';
 import { attr, GraphBuilder } from '../../onnx/graph-builder.js';
-import { defaultThreads, openSession } from '../../runtime/devices.js';
+import { lazyCpuSession } from './lazy-session.js';
 import { accumulateGram } from './gram.js';
 
 const DOUBLE = 11;
@@ -24,16 +24,8 @@ export function gramGraph(): GraphBuilder {
   return b;
 }
 
-let session: Promise<ort.InferenceSession | null> | undefined;
-
 /** The process-wide Gram session, or null where ONNX Runtime cannot run it (then gram.ts is used). */
-function gramSession(): Promise<ort.InferenceSession | null> {
-  session ??= openSession(gramGraph().toBytes(), 'cpu', defaultThreads()).then(
-    (opened) => opened.session,
-    () => null,
-  );
-  return session;
-}
+const gramSession = lazyCpuSession(gramGraph);
 
 /**
  * Same contract as accumulateGram (gram.ts): G += sign · Σ x̃x̃ᵀ over rows [start, end), upper
