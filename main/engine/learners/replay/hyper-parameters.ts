@@ -32,9 +32,9 @@
 // main lr 0.015/0.06 (69.4), 15 epochs (69.4), batch 64 (68.3), reservoir buffer (67.5), old
 // exemplars weighted ×3/×10/×0.3/×0 against translated features (68.3/66.9/69.4/69.3),
 // translated features rescaled to the target class's spread, per dimension or overall (69.2/69.4),
-// translated features in the fine-tuning pass too (69.1, seeds 1–3), freezing old rows during
-// the main pass (66.7), a BiC-style affine correction of new logits fitted on held-out samples
-// (67.0–68.1). Earlier, with adam: sgd (lr 0.5–10), adam lr 0.01/0.05, batch 32–256, 15–60
+// translated features in the fine-tuning pass too (69.1, seeds 1–3), translation sources drawn
+// without replacement (69.2), freezing old rows during the main pass (66.7, seeds 1–3), a
+// BiC-style affine correction of new logits fitted on held-out samples (67.0–68.1). Earlier, with adam: sgd (lr 0.5–10), adam lr 0.01/0.05, batch 32–256, 15–60
 // epochs, resetting optimizer moments, distillation weight 1–10 and T 1–4, 600 translated per
 // class, class-uniform translation sources, spread-matched or re-normalized translations, a
 // 256-unit hidden layer (joint 68.1), distilling into a re-initialized head each version (67.7),
