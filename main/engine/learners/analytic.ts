@@ -29,8 +29,8 @@
 // Default λ = 0.5: best or within 0.1 of best on both sets, and in the flat region.
 // Cost: the statistics are a float64 Gemm in ONNX Runtime (linalg/gram-onnx.ts), the factorization
 // a blocked Cholesky whose trailing updates are ORT Gemms (linalg/cholesky-onnx.ts), the
-// triangular solves JS; bench `training` measures each against its JS version. Serialized: upper triangle of G (D(D+1)/2 doubles ≈ 6.6 MB) + B + W (≈ 1 MB each
-// at 100 classes); W is stored rather than re-solved so a restored version predicts bit-identically.
+// triangular solves JS; bench `training` measures each against its JS version.
+// Serialized: upper triangle of G (D(D+1)/2 doubles ≈ 6.6 MB) + B + W (≈ 1 MB each at 100 classes); W is stored rather than re-solved so a restored version predicts bit-identically.
 
 import { checkpoint } from './progress.js';
 import { bytesToFloat64, decodeContainer, encodeContainer, float64ToBytes, headerField, isFiniteNumber, isString, isStringArray, StateFormatError } from './codec.js';
@@ -176,10 +176,10 @@ export const analyticRidge: Learner<AnalyticState> = {
 
 /**
  * Solves (G + λ·diag(1,…,1,0)) W = B for the (D+1)×C weights. `gram` is read (upper triangle)
- * and not modified. Exported for the benchmark and λ sweeps, which re-solve one G many times.
+ * and not modified. The factorization runs blocked with its bulk on ONNX Runtime
+ * (linalg/cholesky-onnx.ts, equal to rounding) unless `factor` is 'js'. Exported for the
+ * benchmark and λ sweeps, which re-solve one G many times.
  */
-/** W = (G + λ·diag(1,…,1,0))⁻¹·B. The factorization runs blocked with its bulk on ONNX Runtime
- * (linalg/cholesky-onnx.ts, several times faster, equal to rounding) unless `factor` says 'js'. */
 export async function solveRidge(gram: Float64Array, cross: Float64Array, dim: number, classes: number, lambda: number, factor: 'onnx' | 'js' = 'onnx'): Promise<Float64Array> {
   const d1 = dim + 1;
   const system = gram.slice();

@@ -1,7 +1,8 @@
 // Bias correction by class-balanced fine-tuning (EEIL, Castro et al. 2018): after the main pass,
 // a short pass at a low learning rate over the refreshed buffer alone, where every class has the
 // same number of exemplars, evens out the preference for new classes that the imbalanced main
-// pass built up. The pass keeps the other plugins' loss terms (distillation). A training-loop plugin of the replay learner.
+// pass built up. The pass keeps the other plugins' loss terms (distillation). A training-loop
+// plugin of the replay learner.
 import { trainingSamples, trainPass } from '../replay/training-pass.js';
 import type { ReplayTrainingPlugin } from '../replay/training-plugin.js';
 

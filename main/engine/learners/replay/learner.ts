@@ -30,7 +30,7 @@ import { imprintRows } from './imprinting.js';
 import { seededRandom, versionSeed } from '../../seeded-random.js';
 import { deserializeReplayState, REPLAY_CORE_ID, serializeReplayState, type ReplayState } from './state.js';
 import { trainingSamples, trainPass, type PassSettings } from './training-pass.js';
-import type { HeadTrainingState, ReplayTrainingContext, ReplayTrainingPlugin } from './training-plugin.js';
+import type { HeadTrainingState, PassLossContext, ReplayTrainingContext, ReplayTrainingPlugin } from './training-plugin.js';
 import { translatedFeatures } from './translation.js';
 
 export { REPLAY_CORE_ID, type ReplayState } from './state.js';
@@ -168,7 +168,7 @@ export const replayHead: Learner<ReplayState> = {
 };
 
 /** `samples` with every plugin's loss terms added, in plugin order. */
-function withLossTerms(plugins: readonly ReplayTrainingPlugin[], samples: TrainingSamples, context: Omit<ReplayTrainingContext, 'withLossTerms'>): { loss: LossSettings; samples: TrainingSamples } {
+function withLossTerms(plugins: readonly ReplayTrainingPlugin[], samples: TrainingSamples, context: PassLossContext): { loss: LossSettings; samples: TrainingSamples } {
   let loss: LossSettings = {};
   for (const plugin of plugins) {
     if (!plugin.passLoss) continue;

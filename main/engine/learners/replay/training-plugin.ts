@@ -1,7 +1,7 @@
 // Training-loop hooks of the replay learner (the points compose.ts leaves to a gradient-trained
 // core): extra loss terms for every training pass (distillation), and corrections once the main
-// pass is done (bias correction). The replay learner picks its plugins from its hyper-parameters, so every
-// variant is the one registered learner and a stored version records which variant made it.
+// pass is done (bias correction). The replay learner picks its plugins from its hyper-parameters,
+// so every variant is the one registered learner and a stored version records which variant made it.
 import type { HeadArchitecture, HeadParameters, HeadTrainer, LossSettings, OptimizerState, TrainingSamples } from '../../training/head-trainer.js';
 import type { ExemplarBuffer } from './buffer.js';
 import type { ReplayHyperParameters } from './hyper-parameters.js';
@@ -28,6 +28,9 @@ export interface ReplayTrainingContext {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** What a loss plugin sees: the context without the loss terms it helps make. */
+export type PassLossContext = Omit<ReplayTrainingContext, 'withLossTerms'>;
+
 export interface HeadTrainingState {
   readonly parameters: HeadParameters;
   readonly state: OptimizerState;
@@ -36,7 +39,7 @@ export interface HeadTrainingState {
 export interface ReplayTrainingPlugin {
   readonly id: string;
   /** Loss terms (and what they need in the samples, e.g. teacher logits) for a training pass. */
-  passLoss?(samples: TrainingSamples, context: Omit<ReplayTrainingContext, 'withLossTerms'>): { loss: LossSettings; samples: TrainingSamples };
+  passLoss?(samples: TrainingSamples, context: PassLossContext): { loss: LossSettings; samples: TrainingSamples };
   /** Runs after the main pass; returns the corrected head. */
   afterTraining?(head: HeadTrainingState, context: ReplayTrainingContext): Promise<HeadTrainingState>;
 }
