@@ -1,12 +1,11 @@
 import { AccessPolicyError } from '../server/access-policy.js';
-import { ChecksumMismatchError, ModelUnavailableError } from '../engine/backbones/model-files.js';
+import { toApiError } from '../engine/api/error-codes.js';
 import { loadCatalog } from '../engine/backbones/catalog.js';
 import { runEvaluateFolder } from '../engine/evaluate-folder.js';
-import { NoModelError } from '../engine/head-model.js';
+import { EngineCallError } from '../engine/host/engine-client.js';
 import { runPredict } from '../engine/predict.js';
-import { Project, UsageError, type ProjectOptions } from '../engine/project.js';
-import { StoreVersionError } from '../engine/store/database.js';
-import { UpdateInProgressError } from '../engine/store/updates.js';
+import { Project, type ProjectOptions } from '../engine/project.js';
+import type { StoreAccess } from '../engine/store/database.js';
 import { runUpdate } from '../engine/update.js';
 import { listVersions, rollback } from '../engine/versions.js';
 import { watchProject } from '../engine/watch-project.js';
@@ -18,6 +17,8 @@ import { CliUsageError, parseCommandLine, type CommonOptions } from './options.j
 import { createProgressReporter } from './progress.js';
 
 const PROJECT_COMMANDS = ['update', 'eval', 'predict', 'watch', 'versions', 'rollback', 'export'] as const;
+/** Commands that only look at the project: they open its state read-only, so they work on read-only media too. */
+const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['eval', 'predict', 'versions', 'export']);
 
 interface Outcome {
   json: object;
@@ -50,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
 
     process.once('SIGINT', () => abort.abort(new Error('cancelled')));
     process.once('SIGTERM', () => abort.abort(new Error('cancelled')));
-    const project = Project.open(projectOptions(options, progress.listener, abort.signal));
+    const project = Project.open(projectOptions(options, progress.listener, abort.signal, READ_ONLY_COMMANDS.has(command) ? 'read' : 'write'));
     try {
       const outcome = await runCommand(command, project, options, parsed.positionals, abort.signal);
       progress.stop();
@@ -60,8 +61,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     progress.stop();
-    const { code, exitCode } = classify(error, abort.signal);
-    const message = error instanceof Error ? error.message : String(error);
+    const { code, message, exitCode } = classify(error, abort.signal);
     if (options?.json ?? argv.includes('--json')) process.stdout.write(`${JSON.stringify({ command: command ?? null, error: { code, message } })}\n`);
     process.stderr.write(`keizoku: ${message}\n`);
     if (code === 'usage' && !(options?.json ?? argv.includes('--json'))) process.stderr.write(`Run 'keizoku --help' for usage.\n`);
@@ -96,7 +96,7 @@ async function runCommand(command: string, project: Project, options: CommonOpti
     }
     case 'export': {
       if (!options.out) throw new CliUsageError('export needs --out FILE.onnx');
-      const result = await runExport(project, options.out);
+      const result = await runExport(project, options.out, { force: options.force });
       return { json: result, text: formatExport(result) };
     }
     case 'rollback': {
@@ -110,8 +110,9 @@ async function runCommand(command: string, project: Project, options: CommonOpti
   }
 }
 
-function projectOptions(options: CommonOptions, onProgress: ProjectOptions['onProgress'], signal: AbortSignal): ProjectOptions {
+function projectOptions(options: CommonOptions, onProgress: ProjectOptions['onProgress'], signal: AbortSignal, access: StoreAccess): ProjectOptions {
   return {
+    access,
     root: options.root!,
     stateDir: options.state,
     backbone: options.backbone,
@@ -134,16 +135,13 @@ function print(outcome: Outcome, json: boolean): number {
 }
 
 /** Exit codes: 0 done (even when some files were unusable), 2 bad invocation, 1 unusable state or failure, 130 cancelled. */
-function classify(error: unknown, signal: AbortSignal): { code: string; exitCode: number } {
-  if (signal.aborted) return { code: 'cancelled', exitCode: 130 };
-  if (error instanceof NoModelError) return { code: 'no-model', exitCode: 2 };
-  if (error instanceof CliUsageError || error instanceof UsageError || error instanceof AccessPolicyError) return { code: 'usage', exitCode: 2 };
-  if (error instanceof ChecksumMismatchError) return { code: 'checksum-mismatch', exitCode: 1 };
-  if (error instanceof ModelUnavailableError) return { code: 'backbone-unavailable', exitCode: 1 };
-  if (error instanceof UpdateInProgressError) return { code: 'update-in-progress', exitCode: 1 };
-  if (error instanceof StoreVersionError) return { code: 'state', exitCode: 1 };
-  if (error instanceof Error && /SQLITE_(CORRUPT|NOTADB)|file is not a database/i.test(error.message)) return { code: 'state', exitCode: 1 };
-  return { code: 'internal', exitCode: 1 };
+function classify(error: unknown, signal: AbortSignal): { code: string; message: string; exitCode: number } {
+  if (error instanceof CliUsageError || error instanceof AccessPolicyError) return { code: 'usage', message: error.message, exitCode: 2 };
+  // The same codes as the app's API: serve's engine reports its start-up failure that way.
+  const { code, message } = error instanceof EngineCallError ? error.error : toApiError(error, signal.aborted);
+  return { code, message, exitCode: EXIT_CODES[code] ?? 1 };
 }
+
+const EXIT_CODES: Readonly<Record<string, number>> = { usage: 2, 'no-model': 2, cancelled: 130 };
 
 process.exitCode = await main(process.argv.slice(2));

@@ -28,7 +28,8 @@ Options:
   --replay-megabytes MB   replay learner: buffer budget in MB, exemplars and class statistics
                           together; the per-class share shrinks as classes are added (default 0: off)
   --top K                 predict: how many classes to show (default 5)
-  --out F.onnx            export: the model file to write
+  --out F.onnx            export: the model file to write (never inside a class folder)
+  --force                 export: replace files at --out that Keizoku did not write
   --port N                serve: TCP port (default 7720; 0 picks a free one)
   --host ADDR             serve: address to bind (default 127.0.0.1; any other needs --token)
   --token SECRET          serve: access token (16+ characters) required by every API call

@@ -31,6 +31,7 @@ export async function embedFilesCached(
     },
     { signal: options.signal },
   );
-  store.embeddings.putMany(key, fresh);
+  // Read-only commands on a read-only project still predict; they just cannot cache.
+  if (store.writable) store.embeddings.putMany(key, fresh);
   return { vectors, failed, embedded: totals.embedded, fromCache: totals.cached };
 }

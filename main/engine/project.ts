@@ -4,6 +4,7 @@ import { resolveBackbone, type ResolvedBackbone } from './backbones/resolve.js';
 import { defaultCacheDir } from './backbones/model-files.js';
 import type { ProgressListener } from './api/contract.js';
 import type { DeviceChoice } from './runtime/devices.js';
+import type { StoreAccess } from './store/database.js';
 import { ProjectStore } from './store/index.js';
 
 export const STATE_DIR_NAME = '.keizoku';
@@ -24,6 +25,8 @@ export interface ProjectOptions {
   replayMegabytes?: number | undefined;
   onProgress?: ProgressListener | undefined;
   signal?: AbortSignal | undefined;
+  /** 'read' for commands that only look: the state is opened read-only and nothing is written (default 'write') */
+  access?: StoreAccess | undefined;
 }
 
 /** Settings a project remembers between runs, so a bare `keizoku update` continues as before. */
@@ -60,7 +63,7 @@ export class Project {
     const root = path.resolve(options.root);
     if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`project folder not found: ${root}`);
     const stateDir = path.resolve(options.stateDir ?? path.join(root, STATE_DIR_NAME));
-    const store = ProjectStore.open(stateDir);
+    const store = ProjectStore.open(stateDir, options.access ?? 'write');
     const saved = store.settings.get<Partial<ProjectSettings>>('project') ?? {};
     const settings: ProjectSettings = {
       backbone: options.backbone ?? saved.backbone,
@@ -82,6 +85,7 @@ export class Project {
 
   /** Saves the effective settings; called when an update commits. */
   saveSettings(): void {
+    if (!this.store.writable) return;
     this.store.settings.set('project', this.settings);
   }
 

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { readRegularFile } from './files/read-regular-file.js';
 import { sniffFormat } from './images/index.js';
+import { UsageError } from './project.js';
 import { resolveSampleFile } from './project-paths.js';
 
 const THUMBNAIL_PX = 192;
@@ -9,10 +10,11 @@ const MAX_SOURCE_BYTES = 64 * 1024 * 1024;
 /** A small square WebP of a sample, as a data: URL (the CSP allows data: images only). */
 export async function sampleThumbnail(root: string, relPath: string): Promise<string> {
   const file = resolveSampleFile(root, relPath);
-  const bytes = await readFile(file);
-  if (bytes.length > MAX_SOURCE_BYTES) throw new Error(`file too large for a thumbnail: ${relPath}`);
+  const read = await readRegularFile(file, MAX_SOURCE_BYTES, () => 'file too large for a thumbnail');
+  if (!read.ok) throw new UsageError(`no thumbnail for ${relPath}: ${read.reason}`);
+  const bytes = read.bytes;
   const sniffed = sniffFormat(bytes);
-  if (sniffed.kind !== 'raster' || sniffed.format === 'bmp') throw new Error(`no thumbnail for ${relPath}: not a decodable photo`);
+  if (sniffed.kind !== 'raster' || sniffed.format === 'bmp') throw new UsageError(`no thumbnail for ${relPath}: not a decodable photo`);
   // Same strictness as the embedding decoder: a truncated file gets no thumbnail, not a half one.
   const webp = await sharp(bytes, { limitInputPixels: 100_000_000, failOn: 'truncated' })
     .rotate()

@@ -9,13 +9,16 @@ import type { Project } from './project.js';
 import { syncSamples } from './sample-sync.js';
 import type { Member, VersionClass } from './store/versions.js';
 import { buildTrainingSet, diffMembers, selectReplayBuffer } from './training-set.js';
+import { HeadMovedError } from './update-errors.js';
 import { summarizeVersion } from './version-summary.js';
 
 /**
  * One incremental update: sync the folders (embedding only what is new), learn the
  * difference between the new training set and the head version's, evaluate on held-out
  * samples, and commit the new version as one transaction. Until that commit the previous
- * head is untouched, whatever happens to the process.
+ * head is untouched, whatever happens to the process. The project's update lock is held
+ * throughout (store.updates.start), and the commit checks that the head is still the one
+ * it learned from.
  */
 export async function runUpdate(project: Project): Promise<UpdateResult> {
   const { store, settings, options } = project;
@@ -28,6 +31,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
   try {
     const backbone = await project.backbone();
     runtime = new FeatureRuntime(backbone, options.device ?? 'auto');
+    maybeCrash('before-scan');
     const sync = await syncSamples(project, runtime);
     maybeCrash('after-embed');
     options.signal?.throwIfAborted();
@@ -61,6 +65,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
 
     if (continuesHead && delta.added.length === 0 && delta.removed.length === 0 && addedClasses.length === 0 && removedClasses.length === 0) {
       store.transaction(() => {
+        refuseMovedHead(store, head.id);
         store.samples.setSplits(set.splits);
         store.updates.finish(updateId, 'unchanged', { versionId: head.id });
       });
@@ -126,6 +131,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
       newClasses: addedClasses,
     });
     const evaluateMs = performance.now() - evaluateStarted;
+    maybeCrash('after-evaluate');
 
     const commitStarted = performance.now();
     options.onProgress?.({ phase: 'commit', done: 0, total: 1 });
@@ -134,6 +140,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
       ? learner.bufferedSamples(state).map(({ key, className }) => ({ contentHash: key, className }))
       : selectReplayBuffer(set.train, settings.replayPerClass);
     const versionId = store.transaction(() => {
+      refuseMovedHead(store, head?.id ?? null);
       const nextId = store.versions.nextId();
       const introducedIn = new Map(head?.classes.map((entry) => [entry.name, entry.introducedIn]) ?? []);
       const classes: VersionClass[] = classNames.map((name) => ({ name, introducedIn: introducedIn.get(name) ?? nextId }));
@@ -162,6 +169,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
       return id;
     });
     const commitMs = performance.now() - commitStarted;
+    maybeCrash('after-commit');
     options.onProgress?.({ phase: 'commit', done: 1, total: 1 });
 
     return {
@@ -182,12 +190,27 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
       },
     };
   } catch (error) {
-    store.updates.finish(updateId, 'failed', { error: error instanceof Error ? error.message : String(error) });
+    try {
+      store.updates.finish(updateId, 'failed', { error: error instanceof Error ? error.message : String(error) });
+    } catch {
+      // the journal cannot be written either (disk full, database gone): the error that stopped the update says more
+    }
     throw error;
   } finally {
+    store.updates.releaseLock();
     await runtime?.close();
     await trainer.close();
   }
+}
+
+/** Inside the commit transaction: the head must still be the version this update learned from. */
+function refuseMovedHead(store: Project['store'], learnedFrom: number | null): void {
+  const now = store.versions.headId();
+  if (now === learnedFrom) return;
+  const name = (id: number | null) => (id === null ? 'no version' : `version ${id}`);
+  throw new HeadMovedError(
+    `the current version changed while this update ran (it learned from ${name(learnedFrom)}, now ${name(now)} is current); nothing was committed: run update again`,
+  );
 }
 
 /** The project's replay budget, for learners that keep a buffer (they declare these keys). */

@@ -2,14 +2,19 @@ import { ChecksumMismatchError, ModelUnavailableError } from '../backbones/model
 import { NoModelError } from '../head-model.js';
 import { UsageError } from '../project.js';
 import { OutsideProjectError } from '../project-paths.js';
-import { StoreVersionError } from '../store/database.js';
+import { describeStoreFailure, StoreStateError } from '../store/store-errors.js';
 import { UpdateInProgressError } from '../store/updates.js';
+import { HeadMovedError } from '../update-errors.js';
 import type { ApiError } from './app-api.js';
 
 /** An operation the user cancelled; nothing it started is left half-applied. */
 export class CancelledError extends Error {}
 
-/** The stable code of an engine error, the same codes the CLI prints with --json. */
+/**
+ * The stable code of an engine error, the same codes the CLI prints with --json. SQLite and
+ * file-system failures of the project's state (damaged, read-only, disk full) are `state`
+ * wherever they surface, with a message that says what to do.
+ */
 export function toApiError(error: unknown, cancelled = false): ApiError {
   const message = error instanceof Error ? error.message : String(error);
   if (cancelled || error instanceof CancelledError) return { code: 'cancelled', message };
@@ -18,6 +23,12 @@ export function toApiError(error: unknown, cancelled = false): ApiError {
   if (error instanceof ChecksumMismatchError) return { code: 'checksum-mismatch', message };
   if (error instanceof ModelUnavailableError) return { code: 'backbone-unavailable', message };
   if (error instanceof UpdateInProgressError) return { code: 'update-in-progress', message };
-  if (error instanceof StoreVersionError) return { code: 'state', message };
+  if (error instanceof HeadMovedError) return { code: 'conflict', message };
+  if (error instanceof StoreStateError) return { code: 'state', message };
+  // SQLite only ever speaks of the project database; a full disk stops any write the same way.
+  if (/^SQLITE_|^E(NOSPC|DQUOT)$/.test(String((error as { code?: unknown } | null)?.code))) {
+    const stateProblem = describeStoreFailure(error, "the project's state folder");
+    if (stateProblem) return { code: 'state', message: stateProblem };
+  }
   return { code: 'internal', message };
 }

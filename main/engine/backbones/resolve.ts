@@ -5,7 +5,8 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { findCatalogEntry, loadCatalog, type CatalogEntry } from './catalog.js';
-import { obtainModelFile, type ModelFileOrigin } from './model-files.js';
+import { regularFileProblem } from '../files/read-regular-file.js';
+import { ModelUnavailableError, obtainModelFile, type ModelFileOrigin } from './model-files.js';
 import { importTflite } from './tflite/index.js';
 
 /** Bump when the importer's output changes, so cached conversions are redone. */
@@ -115,6 +116,9 @@ async function writeAtomically(file: string, data: Uint8Array | string): Promise
 }
 
 async function resolveOnnxFile(file: string, sources: BackboneSources): Promise<ResolvedBackbone> {
+  // The path is the user's: a pipe or device named like a model must be refused, not waited on.
+  const problem = await regularFileProblem(file);
+  if (problem) throw new ModelUnavailableError(`${file}: ${problem}`);
   const bytes = await readFile(file);
   const sha = createHash('sha256').update(bytes).digest('hex');
   const session = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, interOpNumThreads: 1 });

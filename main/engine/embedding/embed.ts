@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
+import { readRegularFile } from '../files/read-regular-file.js';
 import { decodeToRgb, fileTooLargeReason, rgbToChw } from '../images/preprocess.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../images/types.js';
 import type { FeatureExtractor } from './extractor.js';
@@ -61,46 +61,9 @@ type Outcome =
 
 type Result = { kind: 'embedded'; hash: string; embedding: Float32Array; fromCache: boolean } | { kind: 'failed'; reason: string };
 
-function readErrorReason(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'file disappeared before it could be read';
-    case 'EACCES':
-    case 'EPERM':
-      return 'cannot read file: permission denied';
-    case 'EISDIR':
-      return 'is a folder, not a file';
-    case 'ELOOP':
-      return 'symlink loop';
-    case 'EIO':
-      return 'cannot read file: I/O error';
-    default:
-      return `cannot read file: ${code ?? (error instanceof Error ? error.message : String(error))}`;
-  }
-}
-
-/** Reads a whole file once, refusing folders, special files and files over the size limit. */
-async function readJobFile(absPath: string, maxBytes: number): Promise<{ ok: true; bytes: Buffer } | { ok: false; reason: string }> {
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(absPath, 'r');
-  } catch (error) {
-    return { ok: false, reason: readErrorReason(error) };
-  }
-  try {
-    const st = await fh.stat();
-    if (st.isDirectory()) return { ok: false, reason: 'is a folder, not a file' };
-    if (!st.isFile()) return { ok: false, reason: 'not a regular file' };
-    if (st.size > maxBytes) return { ok: false, reason: fileTooLargeReason(st.size, maxBytes) };
-    const bytes = await fh.readFile();
-    if (bytes.length > maxBytes) return { ok: false, reason: fileTooLargeReason(bytes.length, maxBytes) };
-    return { ok: true, bytes };
-  } catch (error) {
-    return { ok: false, reason: readErrorReason(error) };
-  } finally {
-    await fh.close().catch(() => undefined);
-  }
+/** Reads a whole file once, refusing folders, special files (without blocking on them) and files over the size limit. */
+function readJobFile(absPath: string, maxBytes: number) {
+  return readRegularFile(absPath, maxBytes, (size) => fileTooLargeReason(size, maxBytes));
 }
 
 function abortError(signal: AbortSignal): unknown {

@@ -2,7 +2,7 @@
 // layers, the learner's head written as ONNX nodes (Learner.exportScores), and a calibrated softmax —
 // plus labels.json. Any ONNX Runtime (Python, C#, the browser) runs it without Keizoku; its
 // scores equal `keizoku predict`'s.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { ExportResult } from '../api/contract.js';
@@ -10,6 +10,7 @@ import { versionTemperature } from '../confidence.js';
 import { loadHeadModel } from '../head-model.js';
 import { attr, GraphBuilder } from '../onnx/graph-builder.js';
 import { UsageError, type Project } from '../project.js';
+import { checkExportTargets, EXPORT_PRODUCER, LABELS_FORMAT, placeFile } from './export-target.js';
 import { featureSubgraph, valueNames } from './feature-subgraph.js';
 
 const { onnx } = onnxProto;
@@ -32,10 +33,18 @@ export interface LabelsFile {
   temperature: number;
 }
 
-export async function runExport(project: Project, outPath: string): Promise<ExportResult> {
+export interface ExportOptions {
+  /** replace files at the targets that Keizoku did not write */
+  force?: boolean | undefined;
+}
+
+export async function runExport(project: Project, outPath: string, options: ExportOptions = {}): Promise<ExportResult> {
   const started = performance.now();
   const target = path.resolve(outPath);
   if (!target.endsWith('.onnx')) throw new UsageError(`--out must name an .onnx file, got ${outPath}`);
+  const labelsPath = path.join(path.dirname(target), 'labels.json');
+  // Before the (slow) build, so a refusal costs nothing; placeFile re-checks the race at the end.
+  checkExportTargets({ model: target, labels: labelsPath }, project, options.force ?? false);
   const { version, learner, state, backbone } = await loadHeadModel(project);
   const classNames = [...learner.classNames(state)];
   const temperature = versionTemperature(version);
@@ -82,7 +91,7 @@ export async function runExport(project: Project, outPath: string): Promise<Expo
     ],
   });
   const labels: LabelsFile = {
-    format: 'keizoku-labels/1',
+    format: LABELS_FORMAT,
     versionId: version.id,
     learner: version.learner,
     backbone: backbone.key,
@@ -101,7 +110,7 @@ export async function runExport(project: Project, outPath: string): Promise<Expo
   const exported = new onnx.ModelProto({
     irVersion: model.irVersion,
     opsetImport: model.opsetImport,
-    producerName: 'keizoku',
+    producerName: EXPORT_PRODUCER,
     producerVersion: '0.1.0',
     docString: `Keizoku model version ${version.id} (${version.learner} head on ${backbone.name})`,
     graph,
@@ -112,10 +121,9 @@ export async function runExport(project: Project, outPath: string): Promise<Expo
   });
 
   const bytes = onnx.ModelProto.encode(exported).finish();
-  const labelsPath = path.join(path.dirname(target), 'labels.json');
   mkdirSync(path.dirname(target), { recursive: true });
-  writeAtomically(target, bytes);
-  writeAtomically(labelsPath, `${JSON.stringify(labels, null, 2)}\n`);
+  placeFile(target, bytes);
+  placeFile(labelsPath, `${JSON.stringify(labels, null, 2)}\n`);
   return {
     command: 'export',
     versionId: version.id,
@@ -128,13 +136,6 @@ export async function runExport(project: Project, outPath: string): Promise<Expo
     temperature,
     timingsMs: { total: performance.now() - started },
   };
-}
-
-/** Write next to the target, then rename: a crash never leaves a half-written model under its name. */
-function writeAtomically(file: string, data: Uint8Array | string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, data);
-  renameSync(temporary, file);
 }
 
 function valueInfo(name: string, shape: (number | string)[]): onnxProto.onnx.ValueInfoProto {

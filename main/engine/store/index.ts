@@ -1,10 +1,12 @@
 import path from 'node:path';
-import { openDatabase, type Db } from './database.js';
+import { openDatabase, type Db, type StoreAccess } from './database.js';
 import { EmbeddingStore } from './embeddings.js';
 import { SampleStore } from './samples.js';
 import { SettingsStore } from './settings.js';
 import { UpdateJournal } from './updates.js';
 import { VersionStore } from './versions.js';
+
+export const DATABASE_FILE = 'keizoku.db';
 
 /** One project's state: the SQLite database in its state folder and typed views of it. */
 export class ProjectStore {
@@ -14,17 +16,29 @@ export class ProjectStore {
   readonly versions: VersionStore;
   readonly updates: UpdateJournal;
 
-  private constructor(readonly db: Db, readonly stateDir: string) {
+  private constructor(
+    readonly db: Db,
+    readonly stateDir: string,
+    /** false when opened for reading: nothing may be written, not even the embedding cache */
+    readonly writable: boolean,
+    private readonly closeDatabase: () => void,
+  ) {
     this.settings = new SettingsStore(db);
     this.embeddings = new EmbeddingStore(db);
     this.samples = new SampleStore(db);
     this.versions = new VersionStore(db);
-    this.updates = new UpdateJournal(db);
+    this.updates = new UpdateJournal(db, writable ? stateDir : null);
   }
 
-  static open(stateDir: string): ProjectStore {
-    const store = new ProjectStore(openDatabase(path.join(stateDir, 'keizoku.db')), stateDir);
-    store.updates.recoverInterrupted();
+  static open(stateDir: string, access: StoreAccess = 'write'): ProjectStore {
+    const opened = openDatabase(path.join(stateDir, DATABASE_FILE), access);
+    const store = new ProjectStore(opened.db, stateDir, opened.writable, opened.close);
+    try {
+      store.updates.recoverInterrupted();
+    } catch (error) {
+      store.close();
+      throw error;
+    }
     return store;
   }
 
@@ -34,6 +48,7 @@ export class ProjectStore {
   }
 
   close(): void {
-    this.db.close();
+    this.updates.releaseLock();
+    this.closeDatabase();
   }
 }
