@@ -1,12 +1,13 @@
 // The desktop app's main process: one window, the engine in a worker thread, and nothing
 // else. The renderer reaches the engine only through the preload's typed bridge.
-import { app, BrowserWindow, dialog, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EngineClient } from '../engine/host/engine-client.js';
 import { hardenApp } from './hardening.js';
 import { registerIpc } from './ipc-bridge.js';
 import { EVENT_CHANNEL } from './ipc-channels.js';
+import { isTrustedSender } from './ipc-policy.js';
 import { ProjectMemory } from './project-memory.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,10 +30,6 @@ app.on('second-instance', () => {
   if (window?.isMinimized()) window.restore();
   window?.focus();
 });
-
-function isTrustedSender(event: IpcMainInvokeEvent): boolean {
-  return window !== undefined && event.sender === window.webContents && event.senderFrame?.parent === null && isAppUrl(event.senderFrame.url);
-}
 
 async function openProject(root: string): Promise<void> {
   const previous = engine;
@@ -68,7 +65,7 @@ function rootFromArguments(): string | undefined {
 
 async function start(): Promise<void> {
   await app.whenReady();
-  registerIpc({ isTrustedSender, engine: () => engine, chooseProject });
+  registerIpc({ isTrustedSender: (event) => isTrustedSender(event, window, isAppUrl), engine: () => engine, chooseProject });
   const root = rootFromArguments() ?? memory.last();
   if (root) await openProject(path.resolve(root)).catch((error: unknown) => dialog.showErrorBox('Cannot open the project', String(error)));
   window = new BrowserWindow({

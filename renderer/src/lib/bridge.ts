@@ -1,7 +1,8 @@
 // The renderer's only way out: the typed app API. In the desktop app the preload script
 // exposes it as window.keizoku (IPC); in a browser it is HTTP + Server-Sent Events to the
 // `keizoku serve` that served this page. Both carry the same methods and events.
-import type { ApiMethod, ApiRequest, ApiResult, EngineEvent } from '../../../main/engine/api/app-api.js';
+import type { ApiRequest, ApiResult, EngineEvent } from '../../../main/engine/api/app-api.js';
+import type { RendererMethod } from '../../../main/engine/api/renderer-methods.js';
 
 /** What a call answers: the result, or the engine's error code and message. */
 export type Envelope = { result: unknown; error?: undefined } | { result?: undefined; error: { code: string; message: string } };
@@ -60,7 +61,8 @@ const bridge: Bridge = window.keizoku ?? httpBridge();
 
 export const isDesktop = window.keizoku !== undefined;
 
-export async function call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResult<M>> {
+/** Only the methods the desktop shell lets the window call (RENDERER_METHODS) type-check here. */
+export async function call<M extends RendererMethod>(method: M, request: ApiRequest<M>): Promise<ApiResult<M>> {
   let envelope: Envelope;
   try {
     envelope = await bridge.call(method, request);
