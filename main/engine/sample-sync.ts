@@ -28,7 +28,7 @@ export async function syncSamples(project: Project, runtime: FeatureRuntime): Pr
   const backboneKey = runtime.backbone.key;
   const scanStarted = performance.now();
   options.onProgress?.({ phase: 'scan', done: 0, total: 1, message: 'scanning folders' });
-  const scan = await scanProject(project.root, { stateDirName: stateDirNameInside(project) });
+  const scan = await scanProject(project.root, { stateDirName: stateDirNameInside(project), stateDir: project.stateDir });
   const known = new Map(store.samples.all().map((row) => [row.relPath, row]));
   const jobs: ProjectFile[] = [];
   for (const file of scan.files) {
