@@ -3,6 +3,8 @@ import { chmod, mkdir, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isIgnoredName, scanProject } from '../main/engine/dataset/index.js';
+import { Project } from '../main/engine/project.js';
+import { stateDirNameInside } from '../main/engine/sample-sync.js';
 import { makeTempDir, RUNNING_AS_ROOT, writeFileIn } from './support/fixtures.js';
 
 let root: string;
@@ -209,6 +211,19 @@ describe('scanProject', () => {
     expect(r.classNames).toEqual(['cats']);
     expect(r.files.map((f) => f.relPath)).toEqual(['cats/ok.jpg']);
     expect(r.failed).toEqual([{ path: 'cats/db.jpg', reason: "link points into Keizoku's state folder" }]);
+  });
+
+  it('--state inside a class folder hides only the state folder, not the class (as syncSamples scans)', async () => {
+    await writeFileIn(root, 'cats/ok.jpg', 'x');
+    const project = Project.open({ root, stateDir: path.join(root, 'cats', 'state') });
+    try {
+      const r = await scanProject(root, { stateDirName: stateDirNameInside(project), stateDir: project.stateDir });
+      expect(r.classNames).toEqual(['cats']);
+      expect(r.files.map((f) => f.relPath)).toEqual(['cats/ok.jpg']);
+      expect(r.failed).toEqual([]);
+    } finally {
+      project.close();
+    }
   });
 
   it('lists hidden folders (except the state folder and system folders); hidden files stay silent', async () => {
