@@ -63,6 +63,33 @@ describe('keizoku CLI', () => {
     expect(run.stderr).toMatch(/embedding/); // progress goes to stderr, stdout is one JSON object
   });
 
+  it('update --json lists hostile names and links with their reasons and still commits', () => {
+    const root = tempDir();
+    addCaltechClasses(root, ['airplanes', 'ketch'], { limit: 5 });
+    // Real photos under names and routes the scan must refuse: the decoder would accept them.
+    writeFileSync(Buffer.concat([Buffer.from(path.join(root, 'ketch', 'bad')), Buffer.from([0xff, 0xfe]), Buffer.from('.jpg')]), readFileSync(photo('ketch', 10)));
+    writeFileSync(path.join(root, 'ketch', 'cat\u202Egpj.exe'), readFileSync(photo('ketch', 11)));
+    mkdirSync(path.join(root, 'ketch', '.more'));
+    writeFileSync(path.join(root, 'ketch', '.more', 'x.jpg'), readFileSync(photo('ketch', 12)));
+    symlinkSync('../.keizoku/keizoku.db', path.join(root, 'airplanes', 'db.jpg'));
+    symlinkSync('../.keizoku', path.join(root, 'airplanes', 'state'));
+
+    const run = runCli(['update', '--root', root, '--json']);
+    expect(run.status, run.stderr).toBe(0);
+    const result = UpdateResultSchema.parse(run.json());
+    expect(result.status).toBe('committed');
+    expect(result.classes.total).toBe(2);
+    const reasons = Object.fromEntries(result.failed.map((entry) => [entry.path, entry.reason]));
+    expect(reasons).toEqual({
+      'ketch/bad\uFFFD\uFFFD.jpg': 'file name is not valid UTF-8: rename it',
+      'ketch/cat<U+202E>gpj.exe': 'name contains text-direction control characters that disguise it: rename it',
+      'ketch/.more': 'hidden folder (names starting with a dot are skipped)',
+      'airplanes/db.jpg': "link points into Keizoku's state folder",
+      'airplanes/state': "link points into Keizoku's state folder",
+    });
+    expect(result.samples.train + result.samples.heldOut).toBe(10);
+  });
+
   it('answers bad invocations with exit code 2 and a JSON error', () => {
     const root = tempDir();
     const cases: Array<[string[], string]> = [

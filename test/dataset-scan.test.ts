@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, stat, symlink } from 'node:fs/promises';
+import { chmod, mkdir, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isIgnoredName, scanProject } from '../main/engine/dataset/index.js';
+import { Project } from '../main/engine/project.js';
+import { stateDirNameInside } from '../main/engine/sample-sync.js';
 import { makeTempDir, RUNNING_AS_ROOT, writeFileIn } from './support/fixtures.js';
 
 let root: string;
@@ -137,6 +139,113 @@ describe('scanProject', () => {
     expect(r.failed).toEqual([
       { path: 'dogs/locked', reason: 'cannot read folder: permission denied' },
       { path: 'dogs/private.jpg', reason: 'cannot read file: permission denied' },
+    ]);
+  });
+
+  it('lists files and folders whose names are not valid UTF-8, with a displayable path, and keeps going', async () => {
+    await writeFileIn(root, 'cats/ok.jpg', 'x');
+    const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    await writeFile(bytes(root, '/cats/bad', [0xff, 0xfe], '.jpg'), 'x');
+    await mkdir(bytes(root, '/cats/sub', [0xc3]));
+    await writeFile(bytes(root, '/cats/sub', [0xc3], '/inner.jpg'), 'x');
+    await mkdir(bytes(root, '/dogs', [0xe9]));
+    await writeFile(bytes(root, '/dogs', [0xe9], '/d.jpg'), 'x');
+    await writeFile(bytes(root, '/cats/.hidden', [0xff]), 'junk'); // hidden stays silent, whatever its bytes
+    const r = await scanProject(root);
+    expect(r.classNames).toEqual(['cats']);
+    expect(r.files.map((f) => f.relPath)).toEqual(['cats/ok.jpg']);
+    expect(r.failed).toEqual([
+      { path: 'cats/bad\uFFFD\uFFFD.jpg', reason: 'file name is not valid UTF-8: rename it' },
+      { path: 'cats/sub\uFFFD', reason: 'folder name is not valid UTF-8: rename it' },
+      { path: 'dogs\uFFFD', reason: 'folder name is not valid UTF-8: rename it' },
+    ]);
+  });
+
+  it('lists names with text-direction controls (they disguise a name) but keeps Windows-reserved names', async () => {
+    await writeFileIn(root, 'cats/cat\u202Egpj.exe', 'x');
+    await writeFileIn(root, 'cats/aux.jpg', 'x'); // the user's file: only import refuses such names
+    await writeFileIn(root, 'cats/in\u2067side/x.jpg', 'x');
+    await writeFileIn(root, 'do\u202Dgs/y.jpg', 'x');
+    await writeFileIn(root, 'cats/mark\u200F.jpg', 'x'); // a mark, not an override: allowed
+    const r = await scanProject(root);
+    expect(r.classNames).toEqual(['cats']);
+    expect(r.files.map((f) => f.relPath)).toEqual(['cats/aux.jpg', 'cats/mark\u200F.jpg']);
+    const reason = 'name contains text-direction control characters that disguise it: rename it';
+    expect(r.failed).toEqual([
+      { path: 'cats/cat<U+202E>gpj.exe', reason },
+      { path: 'cats/in<U+2067>side', reason },
+      { path: 'do<U+202D>gs', reason },
+    ]);
+  });
+
+  it('refuses links into the state folder or into hidden folders (never hashes the live database)', async () => {
+    await writeFileIn(root, '.keizoku/keizoku.db', 'live database');
+    await writeFileIn(root, '.stash/s.jpg', 'x');
+    await writeFileIn(root, 'cats/ok.jpg', 'x');
+    await writeFileIn(root, 'cats/temp.jpg.part', 'x');
+    await symlink('../.keizoku/keizoku.db', path.join(root, 'cats', 'db.jpg'));
+    await symlink('../.keizoku', path.join(root, 'cats', 'state'));
+    await symlink('.keizoku', path.join(root, 'state-class'));
+    await symlink('../.stash/s.jpg', path.join(root, 'cats', 's.jpg'));
+    await symlink('../.stash', path.join(root, 'cats', 'stash'));
+    await symlink('temp.jpg.part', path.join(root, 'cats', 'temp.jpg'));
+    const r = await scanProject(root);
+    expect(r.classNames).toEqual(['cats']);
+    expect(r.files.map((f) => f.relPath)).toEqual(['cats/ok.jpg']);
+    expect(r.failed).toEqual([
+      { path: '.stash', reason: 'hidden folder (names starting with a dot are skipped)' },
+      { path: 'cats/db.jpg', reason: "link points into Keizoku's state folder" },
+      { path: 'cats/s.jpg', reason: 'link points into a hidden folder' },
+      { path: 'cats/stash', reason: 'link points into a hidden folder' },
+      { path: 'cats/state', reason: "link points into Keizoku's state folder" },
+      { path: 'cats/temp.jpg', reason: 'link points to a hidden or temporary file' },
+      { path: 'state-class', reason: "link points into Keizoku's state folder" },
+    ]);
+  });
+
+  it('knows a state folder given by its path, wherever it is inside the root', async () => {
+    await writeFileIn(root, 'cats/ok.jpg', 'x');
+    await writeFileIn(root, 'cats/state/keizoku.db', 'live database');
+    await symlink('state/keizoku.db', path.join(root, 'cats', 'db.jpg'));
+    const r = await scanProject(root, { stateDir: path.join(root, 'cats', 'state') });
+    expect(r.classNames).toEqual(['cats']);
+    expect(r.files.map((f) => f.relPath)).toEqual(['cats/ok.jpg']);
+    expect(r.failed).toEqual([{ path: 'cats/db.jpg', reason: "link points into Keizoku's state folder" }]);
+  });
+
+  it('--state inside a class folder hides only the state folder, not the class (as syncSamples scans)', async () => {
+    await writeFileIn(root, 'cats/ok.jpg', 'x');
+    const project = Project.open({ root, stateDir: path.join(root, 'cats', 'state') });
+    try {
+      const r = await scanProject(root, { stateDirName: stateDirNameInside(project), stateDir: project.stateDir });
+      expect(r.classNames).toEqual(['cats']);
+      expect(r.files.map((f) => f.relPath)).toEqual(['cats/ok.jpg']);
+      expect(r.failed).toEqual([]);
+    } finally {
+      project.close();
+    }
+  });
+
+  it('lists hidden folders (except the state folder and system folders); hidden files stay silent', async () => {
+    await writeFileIn(root, 'cats/ok.jpg', 'x');
+    await writeFileIn(root, '.keizoku/keizoku.db', 'x');
+    await writeFileIn(root, '.photos/a.jpg', 'x');
+    await writeFileIn(root, 'cats/.more/b.jpg', 'x');
+    await writeFileIn(root, 'cats/sub/.deeper/c.jpg', 'x');
+    await writeFileIn(root, 'cats/.DS_Store', 'x');
+    await writeFileIn(root, '.DS_Store', 'x');
+    await writeFileIn(root, '.Trash-1000/files/x.jpg', 'x');
+    await writeFileIn(root, '.Spotlight-V100/store', 'x');
+    await writeFileIn(root, '.git/HEAD', 'x');
+    await writeFileIn(root, 'cats/.AppleDouble/ok.jpg', 'x');
+    const r = await scanProject(root);
+    expect(r.classNames).toEqual(['cats']);
+    expect(r.files.map((f) => f.relPath)).toEqual(['cats/ok.jpg']);
+    const reason = 'hidden folder (names starting with a dot are skipped)';
+    expect(r.failed).toEqual([
+      { path: '.photos', reason },
+      { path: 'cats/.more', reason },
+      { path: 'cats/sub/.deeper', reason },
     ]);
   });
 

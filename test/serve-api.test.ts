@@ -74,6 +74,20 @@ describe('keizoku serve', () => {
         const answer = (await response.json()) as { error: { code: string; message: string } };
         expect(answer.error.message.length).toBeGreaterThan(0);
       }
+      // A class name taken by a file: that file is answered with a reason, the batch goes on, no 500.
+      writeFileSync(path.join(root, 'notes'), 'a file where a class folder would go');
+      const photo = readFileSync(path.join(root, 'ketch', readdirSync(path.join(root, 'ketch')).sort()[0]!)).toString('base64');
+      const imported = await post(server.url, 'importFiles', {
+        files: [
+          { className: 'notes', fileName: 'a.jpg', dataBase64: photo },
+          { className: 'ketch', fileName: 'dropped.jpg', dataBase64: photo },
+        ],
+      });
+      expect(imported.status).toBe(200);
+      const importResult = API.importFiles.result.parse(((await imported.json()) as { result: unknown }).result);
+      expect(importResult.imported).toEqual(['ketch/dropped.jpg']);
+      expect(importResult.rejected).toEqual([{ path: 'notes/a.jpg', reason: 'a file named "notes" is in the way of the class folder' }]);
+
       const plainText = await fetch(new URL('api/overview', server.url), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
       expect(plainText.status).toBe(415);
       const port = new URL(server.url).port;

@@ -136,9 +136,10 @@ describe('watchProjectFolder', () => {
     expect(events.map((e) => `${e.kind} ${rel(e)}`).sort()).toEqual([
       'added cats/sentinel.jpg',
       'added cats/y.jpg',
+      'failed .hiddenclass', // a folder, listed like the scan lists it; its files stay unreported
       'failed stray.jpg',
     ]);
-    expect(events.find((e) => e.kind === 'failed')).toEqual({ kind: 'failed', failure: { path: 'stray.jpg', reason: 'not inside a class folder' } });
+    expect(events.find((e) => rel(e) === 'stray.jpg')).toEqual({ kind: 'failed', failure: { path: 'stray.jpg', reason: 'not inside a class folder' } });
   });
 
   it('reports a link that points outside the project folder', async () => {
@@ -158,6 +159,49 @@ describe('watchProjectFolder', () => {
       await watcher?.close();
       await out.cleanup();
     }
+  });
+
+  it('reports names that are not valid UTF-8, text-direction names and hidden folders, like the scan', async () => {
+    await start();
+    const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => Buffer.from(p as string)));
+    await writeFile(bytes(root, '/cats/bad', [0xff, 0xfe], '.jpg'), 'x');
+    await mkdir(bytes(root, '/birds', [0xe9]));
+    await writeFileIn(root, 'cats/cat\u202Egpj.exe', 'x');
+    await writeFileIn(root, 'cats/.more/b.jpg', 'x');
+    await writeFileIn(root, 'cats/.DS_Store', 'x');
+    await writeFileIn(root, 'cats/sentinel.jpg', 'done');
+    const expected: Record<string, string> = {
+      'cats/bad\uFFFD\uFFFD.jpg': 'file name is not valid UTF-8: rename it',
+      'birds\uFFFD': 'folder name is not valid UTF-8: rename it',
+      'cats/cat<U+202E>gpj.exe': 'name contains text-direction control characters that disguise it: rename it',
+      'cats/.more': 'hidden folder (names starting with a dot are skipped)',
+    };
+    await waitFor('failures', () => Object.keys(expected).every((p) => kinds(p).includes('failed')) && kinds('cats/sentinel.jpg').includes('added'));
+    await sleep(STABILITY_MS * 2);
+    const failed = events.filter((e) => e.kind === 'failed');
+    expect(Object.fromEntries(failed.map((e) => [rel(e), e.kind === 'failed' && e.failure.reason]))).toEqual(expected);
+    expect(failed).toHaveLength(4); // each once: no "disappeared", nothing from inside the hidden folder
+    expect(events.filter((e) => e.kind === 'added').map(rel)).toEqual(['cats/sentinel.jpg']);
+  });
+
+  it('reports links into the state folder or a hidden folder instead of adding the files behind them', async () => {
+    await writeFileIn(root, '.keizoku/keizoku.db', 'live database');
+    await writeFileIn(root, '.stash/s.jpg', 'x');
+    await start();
+    await symlink('../.keizoku/keizoku.db', path.join(root, 'cats', 'db.jpg'));
+    await symlink('../.keizoku', path.join(root, 'dogs', 'state'));
+    await symlink('../.stash/s.jpg', path.join(root, 'cats', 's.jpg'));
+    await writeFileIn(root, 'cats/sentinel.jpg', 'done');
+    await waitFor('links', () => ['cats/db.jpg', 'dogs/state', 'cats/s.jpg'].every((p) => kinds(p).length > 0) && kinds('cats/sentinel.jpg').length > 0);
+    // The live database keeps changing: nothing behind the link may ever be reported as a sample.
+    await writeFileIn(root, '.keizoku/keizoku.db', 'live database, changed');
+    await sleep(STABILITY_MS * 3);
+    expect(events.filter((e) => e.kind !== 'classAdded').map((e) => [e.kind, rel(e), e.kind === 'failed' ? e.failure.reason : '']).sort()).toEqual([
+      ['added', 'cats/sentinel.jpg', ''],
+      ['failed', 'cats/db.jpg', "link points into Keizoku's state folder"],
+      ['failed', 'cats/s.jpg', 'link points into a hidden folder'],
+      ['failed', 'dogs/state', "link points into Keizoku's state folder"],
+    ]);
   });
 
   it('close() ends iteration after queued events; take() batches', async () => {

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, link, mkdir, realpath, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, realpath, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileFailure } from './api/contract.js';
 import { MAX_IMAGE_BYTES, type ImportResult } from './api/app-api.js';
+import { portableNameReason, showPath } from './dataset/file-names.js';
+import { fsWriteErrorReason } from './dataset/fs-error-reason.js';
 import { isIgnoredName } from './dataset/ignore.js';
+import { isInside, linkTargetReason, type StateLocation } from './dataset/link-target.js';
 import { sniffFormat } from './images/index.js';
 import { STATE_DIR_NAME } from './project.js';
 
@@ -21,60 +24,80 @@ export function unusableNameReason(name: string): string | null {
   if (name === STATE_DIR_NAME || isIgnoredName(name)) return 'hidden or temporary name (the scan would skip it)';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f]/.test(name)) return 'name contains control characters';
-  return null;
+  return portableNameReason(name);
 }
 
 /**
  * Copies dropped images into root/<class>/, creating the class folder when needed. Never
  * overwrites: a name already taken gets " (2)", " (3)"…. Each file is written under a hidden
  * temporary name and then linked into place, so the watcher never sees half a file.
- * Files that are not photos are refused with the reason, the rest still land.
+ * Every file gets its own answer: imported, or rejected with a short reason (never an absolute
+ * path); one file's failure never stops the rest of the batch.
+ *
+ * `stateDir` is the project's state folder (default root/.keizoku): nothing is ever written
+ * into it, nor into a hidden folder, even through a class folder that is a link.
  */
-export async function importFiles(root: string, files: readonly IncomingFile[]): Promise<ImportResult> {
+export async function importFiles(root: string, files: readonly IncomingFile[], options: { stateDir?: string } = {}): Promise<ImportResult> {
   const realRoot = await realpath(root);
+  const stateDir = path.resolve(options.stateDir ?? path.join(root, STATE_DIR_NAME));
+  const state: StateLocation = { name: STATE_DIR_NAME, realPath: await realpath(stateDir).catch(() => stateDir) };
   const imported: string[] = [];
   const rejected: FileFailure[] = [];
   for (const file of files) {
-    const shown = `${file.className}/${file.fileName}`;
-    const nameProblem = unusableNameReason(file.className) ?? unusableNameReason(file.fileName);
-    if (nameProblem) {
-      rejected.push({ path: shown, reason: nameProblem });
+    const shown = showPath(`${file.className}/${file.fileName}`);
+    const problem = checkContent(file);
+    if (problem) {
+      rejected.push({ path: shown, reason: problem });
       continue;
     }
-    if (file.bytes.length === 0) {
-      rejected.push({ path: shown, reason: 'empty file' });
-      continue;
-    }
-    if (file.bytes.length > MAX_IMAGE_BYTES) {
-      rejected.push({ path: shown, reason: `file too large (over ${MAX_IMAGE_BYTES / 1024 / 1024} MB)` });
-      continue;
-    }
-    const sniffed = sniffFormat(file.bytes);
-    if (sniffed.kind !== 'raster') {
-      rejected.push({ path: shown, reason: sniffed.kind === 'refused' ? `${sniffed.format} files are not supported (photos only)` : 'not an image' });
-      continue;
-    }
-    const classDir = path.join(realRoot, file.className);
-    await mkdir(classDir, { recursive: true });
-    // The class folder may be a link; what is written must still land inside the project.
-    const realClassDir = await realpath(classDir);
-    if (!realClassDir.startsWith(realRoot + path.sep)) {
-      rejected.push({ path: shown, reason: 'class folder points outside the project folder' });
-      continue;
-    }
-    const temporary = path.join(realClassDir, `.keizoku-import-${randomBytes(6).toString('hex')}`);
-    await writeFile(temporary, file.bytes, { flag: 'wx' });
     try {
-      const finalName = await linkUnderFreeName(temporary, realClassDir, file.fileName);
-      imported.push(`${file.className}/${finalName}`);
-    } finally {
-      await unlink(temporary).catch(() => undefined);
+      const outcome = await importOne(realRoot, state, file);
+      if (outcome.ok) imported.push(`${file.className}/${outcome.name}`);
+      else rejected.push({ path: shown, reason: outcome.reason });
+    } catch (error) {
+      rejected.push({ path: shown, reason: fsWriteErrorReason(error) });
     }
   }
   return { imported, rejected };
 }
 
-async function linkUnderFreeName(temporary: string, dir: string, fileName: string): Promise<string> {
+/** Why a dropped file is refused before anything touches the disk; null when it may go in. */
+function checkContent(file: IncomingFile): string | null {
+  const nameProblem = unusableNameReason(file.className) ?? unusableNameReason(file.fileName);
+  if (nameProblem) return nameProblem;
+  if (file.bytes.length === 0) return 'empty file';
+  if (file.bytes.length > MAX_IMAGE_BYTES) return `file too large (over ${MAX_IMAGE_BYTES / 1024 / 1024} MB)`;
+  const sniffed = sniffFormat(file.bytes);
+  if (sniffed.kind !== 'raster') return sniffed.kind === 'refused' ? `${sniffed.format} files are not supported (photos only)` : 'not an image';
+  return null;
+}
+
+async function importOne(realRoot: string, state: StateLocation, file: IncomingFile): Promise<{ ok: true; name: string } | { ok: false; reason: string }> {
+  const classDir = path.join(realRoot, file.className);
+  if (state.realPath !== undefined && isInside(state.realPath, classDir)) return { ok: false, reason: "that is Keizoku's state folder" };
+  try {
+    await mkdir(classDir, { recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // Something other than a folder holds the name: a file, or a link whose target is missing.
+    const existing = await lstat(classDir);
+    if (!existing.isSymbolicLink()) return { ok: false, reason: `a file named "${showPath(file.className)}" is in the way of the class folder` };
+  }
+  // The class folder may be a link; what is written must still land in an ordinary class folder.
+  const realClassDir = await realpath(classDir);
+  const refused = realClassDir === realRoot ? 'class folder links back to the project folder' : linkTargetReason(realRoot, realClassDir, true, state);
+  if (refused) return { ok: false, reason: refused === 'link points outside the project folder' ? 'class folder points outside the project folder' : refused };
+  const temporary = path.join(realClassDir, `.keizoku-import-${randomBytes(6).toString('hex')}`);
+  await writeFile(temporary, file.bytes, { flag: 'wx' });
+  try {
+    const name = await linkUnderFreeName(temporary, realClassDir, file.fileName);
+    return name === null ? { ok: false, reason: 'no free name left for this file in the class folder' } : { ok: true, name };
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+}
+
+async function linkUnderFreeName(temporary: string, dir: string, fileName: string): Promise<string | null> {
   const extension = path.extname(fileName);
   const stem = fileName.slice(0, fileName.length - extension.length);
   for (let attempt = 1; attempt < 10_000; attempt++) {
@@ -86,7 +109,7 @@ async function linkUnderFreeName(temporary: string, dir: string, fileName: strin
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
-  throw new Error(`no free name for ${fileName}`);
+  return null;
 }
 
 /** Links (or, where the filesystem has no hard links, copies) without ever replacing a file. */

@@ -14,7 +14,7 @@ const THUMBNAILS_PER_CLASS = 4;
  */
 export async function projectOverview(project: Project): Promise<Overview> {
   const { store } = project;
-  const scan = await scanProject(project.root, { stateDirName: stateDirNameInside(project) });
+  const scan = await scanProject(project.root, { stateDirName: stateDirNameInside(project), stateDir: project.stateDir });
   const rows = new Map(store.samples.all().map((row) => [row.relPath, row]));
   const head = store.versions.head();
   const learned = new Set(head?.classes.map((entry) => entry.name) ?? []);

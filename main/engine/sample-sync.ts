@@ -28,7 +28,7 @@ export async function syncSamples(project: Project, runtime: FeatureRuntime): Pr
   const backboneKey = runtime.backbone.key;
   const scanStarted = performance.now();
   options.onProgress?.({ phase: 'scan', done: 0, total: 1, message: 'scanning folders' });
-  const scan = await scanProject(project.root, { stateDirName: stateDirNameInside(project) });
+  const scan = await scanProject(project.root, { stateDirName: stateDirNameInside(project), stateDir: project.stateDir });
   const known = new Map(store.samples.all().map((row) => [row.relPath, row]));
   const jobs: ProjectFile[] = [];
   for (const file of scan.files) {
@@ -120,8 +120,12 @@ function describe(file: ProjectFile) {
   return { relPath: file.relPath, className: file.className, size: file.size, mtimeMs: file.mtimeMs };
 }
 
-/** The state folder's name when it sits inside the project root (so the scan skips it). */
+/**
+ * The state folder's name when it sits directly in the project root (so the scan skips it by
+ * name). Deeper inside (root/cats/state) the scan skips it by its path instead: taking the
+ * first segment would hide the whole class folder.
+ */
 export function stateDirNameInside(project: Project): string | undefined {
   const relative = path.relative(project.root, project.stateDir);
-  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative.split(path.sep)[0] : undefined;
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) && !relative.includes(path.sep) ? relative : undefined;
 }

@@ -14,7 +14,7 @@ export async function watchProject(project: Project, signal: AbortSignal, onEven
   const { store, options } = project;
   const backbone = await project.backbone();
   const runtime = new FeatureRuntime(backbone, options.device ?? 'auto');
-  const watcher = watchProjectFolder(project.root, { stateDirName: stateDirNameInside(project) ?? '.keizoku' });
+  const watcher = watchProjectFolder(project.root, { stateDirName: stateDirNameInside(project) ?? '.keizoku', stateDir: project.stateDir });
   const events = { added: 0, changed: 0, removed: 0 };
   const watchFailures = new Map<string, FileFailure>();
   let embedded = 0;

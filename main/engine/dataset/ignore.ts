@@ -24,3 +24,25 @@ export function isIgnoredRelPath(relPath: string, stateDirName: string): boolean
   if (parts[0] === stateDirName) return true;
   return parts.some(isIgnoredName);
 }
+
+export const HIDDEN_FOLDER_REASON = 'hidden folder (names starting with a dot are skipped)';
+
+/**
+ * Hidden folders that operating systems, sync tools and version control create on their own:
+ * nobody puts photos there, so they are skipped without being listed.
+ */
+const SYSTEM_FOLDERS = new Set([
+  '.trash', '.trashes', '.spotlight-v100', '.fseventsd', '.temporaryitems', '.documentrevisions-v100',
+  '.appledouble', '.appledb', '.appledesktop', '.stfolder', '.stversions', '.sync', '.dropbox.cache',
+  '.git', '.svn', '.hg', '.dvc', '.thumbnails', '.@__thumb',
+]);
+
+/**
+ * Whether a folder with this name is skipped but worth listing: a hidden folder the user may
+ * have made (or renamed) by mistake, not the state folder and not one the system keeps.
+ */
+export function isListedHiddenFolder(name: string, stateDirName: string): boolean {
+  if (!name.startsWith('.') || name === stateDirName || name === '.' || name === '..') return false;
+  const lower = name.toLowerCase();
+  return !SYSTEM_FOLDERS.has(lower) && !lower.startsWith('.trash-'); // .Trash-1000: freedesktop per-user trash
+}

@@ -101,6 +101,7 @@ export class EngineService {
       const result = await importFiles(
         this.project.root,
         files.map((file) => ({ className: file.className, fileName: file.fileName, bytes: Buffer.from(file.dataBase64, 'base64') })),
+        { stateDir: this.project.stateDir },
       );
       this.emit({ type: 'changed', what: 'files' });
       return result;
