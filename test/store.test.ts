@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { ProjectStore } from '../main/engine/store/index.js';
-import { StoreVersionError } from '../main/engine/store/database.js';
+import { StoreVersionError } from '../main/engine/store/store-errors.js';
 import { migrations } from '../main/engine/store/migrations/index.js';
 import { UpdateInProgressError } from '../main/engine/store/updates.js';
 

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorResultSchema, PredictResultSchema, UpdateResultSchema, VersionsResultSchema } from '../../main/engine/api/contract.js';
 import { migrations } from '../../main/engine/store/migrations/index.js';
+import { startServe } from '../support/browser.js';
 import { addCaltechClasses, runCli, tempDir } from '../support/project.js';
 import { drill } from './support/drill-log.js';
 import { dbFile, inspectState, photo } from './support/state.js';
@@ -75,6 +76,27 @@ describe('damaged or unwritable state', () => {
       expect(error.code).toBe('state');
       expect(error.message).toMatch(/cannot write|read-only/i);
     });
+    // The app opens it too, to look at: no watcher, and whatever would write says why.
+    const server = await startServe(['--root', root]);
+    try {
+      const call = async (method: string, body: object = {}) => {
+        const answer = await fetch(new URL(`api/${method}`, server.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        return (await answer.json()) as { result?: any; error?: { code: string; message: string } };
+      };
+      await drill('read-only state: the app views it', ['overview', 'versions', 'predictImages', 'update', 'importFiles'] as const, async (method) => {
+        if (method === 'overview') expect((await call('overview')).result).toMatchObject({ readOnly: true, head: { id: 2 } });
+        else if (method === 'versions') expect((await call('versions')).result.head).toBe(2);
+        else if (method === 'predictImages') {
+          const dataBase64 = readFileSync(photo('chair', 1, 'test')).toString('base64');
+          expect((await call('predictImages', { images: [{ name: 'chair.jpg', dataBase64 }] })).result.versionId).toBe(2);
+        } else {
+          const body = method === 'update' ? {} : { files: [{ className: 'chair', fileName: 'x.jpg', dataBase64: readFileSync(photo('chair', 2)).toString('base64') }] };
+          expect((await call(method, body)).error).toMatchObject({ code: 'state', message: expect.stringMatching(/read-only/) });
+        }
+      });
+    } finally {
+      await server.stop();
+    }
   });
 
   it('a database from a newer Keizoku is refused with state before anything in it changes (CLI and serve)', async () => {

@@ -59,6 +59,8 @@ export const OverviewSchema = z.object({
   hasChanges: z.boolean(),
   /** the app's folder watcher: 'starting' until its first scan is done (set by the app's engine host) */
   watcher: z.enum(['starting', 'watching', 'paused', 'stopped']).optional(),
+  /** the state folder cannot be written (read-only media): the app shows versions, results and predictions only */
+  readOnly: z.boolean().optional(),
 });
 export type Overview = z.infer<typeof OverviewSchema>;
 

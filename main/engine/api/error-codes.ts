@@ -2,7 +2,7 @@ import { ChecksumMismatchError, ModelUnavailableError } from '../backbones/model
 import { NoModelError } from '../head-model.js';
 import { UsageError } from '../project.js';
 import { OutsideProjectError } from '../project-paths.js';
-import { describeStoreFailure, StoreStateError } from '../store/store-errors.js';
+import { classifyStoreFailure, StoreStateError } from '../store/store-errors.js';
 import { UpdateInProgressError } from '../store/updates.js';
 import { HeadMovedError } from '../update-errors.js';
 import type { ApiError } from './app-api.js';
@@ -27,8 +27,8 @@ export function toApiError(error: unknown, cancelled = false): ApiError {
   if (error instanceof StoreStateError) return { code: 'state', message };
   // SQLite only ever speaks of the project database; a full disk stops any write the same way.
   if (/^SQLITE_|^E(NOSPC|DQUOT)$/.test(String((error as { code?: unknown } | null)?.code))) {
-    const stateProblem = describeStoreFailure(error, "the project's state folder");
-    if (stateProblem) return { code: 'state', message: stateProblem };
+    const stateProblem = classifyStoreFailure(error, "the project's state folder");
+    if (stateProblem) return { code: 'state', message: stateProblem.message };
   }
   return { code: 'internal', message };
 }

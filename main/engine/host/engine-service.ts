@@ -14,6 +14,7 @@ import { projectOverview } from '../overview.js';
 import { runPredict } from '../predict.js';
 import { DEFAULT_SETTINGS, Project, UsageError, type ProjectOptions, type ProjectSettings } from '../project.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../runtime/devices.js';
+import { StoreStateError } from '../store/store-errors.js';
 import { UpdateInProgressError } from '../store/updates.js';
 import { sampleThumbnail } from '../thumbnail.js';
 import { runUpdate } from '../update.js';
@@ -54,16 +55,35 @@ export class EngineService {
   private watcherState: 'starting' | 'watching' | 'paused' | 'stopped' = 'stopped';
   private reconcileTimer: ReturnType<typeof setTimeout> | undefined;
   private lastReconcile = 0;
+  /** the state folder cannot be written (read-only media): versions, results and predictions only */
+  private readOnly = false;
 
   constructor(
     private readonly options: EngineOptions,
     private readonly emit: (event: EngineEvent) => void,
   ) {
-    this.project = Project.open(this.projectOptions());
+    this.project = this.openMainProject();
   }
 
   start(): void {
-    if (this.options.watch !== false) this.startWatcher();
+    if (this.options.watch !== false && !this.readOnly) this.startWatcher();
+  }
+
+  /** A project on read-only media still opens, to look at; everything that would write says why. */
+  private openMainProject(): Project {
+    try {
+      return Project.open(this.projectOptions());
+    } catch (error) {
+      if (!(error instanceof StoreStateError) || error.problem !== 'read-only') throw error;
+      this.readOnly = true;
+      return Project.open(this.projectOptions());
+    }
+  }
+
+  private refuseIfReadOnly(what: string): void {
+    if (this.readOnly) {
+      throw new StoreStateError(`this project's state folder is read-only, so Keizoku cannot ${what}; versions, results and Try it still work`, 'read-only');
+    }
   }
 
   async call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResult<M>> {
@@ -72,7 +92,7 @@ export class EngineService {
   }
 
   private readonly handlers: { [M in ApiMethod]: (request: ApiRequest<M>) => Promise<ApiResult<M>> } = {
-    overview: async () => ({ ...(await projectOverview(this.project)), watcher: this.watcherState }),
+    overview: async () => ({ ...(await projectOverview(this.project)), watcher: this.watcherState, readOnly: this.readOnly }),
     update: async () => this.runUpdate(),
     cancelUpdate: async () => {
       if (!this.update) return { cancelled: false };
@@ -92,12 +112,14 @@ export class EngineService {
       };
     },
     rollback: async ({ id }) => {
+      this.refuseIfReadOnly('roll back');
       if (this.update) throw new UpdateInProgressError('an update is running; roll back when it has finished');
       const result = rollback(this.project, id);
       this.emit({ type: 'changed', what: 'versions' });
       return result;
     },
     importFiles: async ({ files }) => {
+      this.refuseIfReadOnly('add files to it');
       const result = await importFiles(
         this.project.root,
         files.map((file) => ({ className: file.className, fileName: file.fileName, bytes: Buffer.from(file.dataBase64, 'base64') })),
@@ -111,6 +133,7 @@ export class EngineService {
     settings: async () => this.settingsResult(),
     setSettings: async (changes) => this.setSettings(changes),
     exportModel: async () => {
+      this.refuseIfReadOnly('export into it');
       const head = this.project.store.versions.headId();
       if (head === null) throw new NoModelError('no model yet: update first, then export');
       return runExport(this.project, exportedModelPath(this.project.stateDir, head));
@@ -128,6 +151,7 @@ export class EngineService {
 
   private projectOptions(): ProjectOptions {
     return {
+      access: this.readOnly ? 'read' : 'write',
       root: this.options.root,
       stateDir: this.options.stateDir,
       modelDir: this.options.modelDir,
@@ -138,6 +162,7 @@ export class EngineService {
   }
 
   private async runUpdate(): Promise<ApiResult<'update'>> {
+    this.refuseIfReadOnly('update the model');
     if (this.update) throw new UpdateInProgressError('an update is already running');
     const abort = new AbortController();
     this.update = { abort };
@@ -215,6 +240,7 @@ export class EngineService {
   }
 
   private setSettings(changes: Partial<AppSettings>): SettingsResult {
+    this.refuseIfReadOnly('change its settings');
     const { settings: current } = this.settingsResult();
     if (changes.learner !== undefined && !(learnerIds as readonly string[]).includes(changes.learner)) {
       throw new UsageError(`unknown learner "${changes.learner}" (known: ${learnerIds.join(', ')})`);
@@ -241,7 +267,7 @@ export class EngineService {
   }
 
   private noteDevice(device: DeviceReportOut | null): void {
-    if (device) this.project.store.settings.set(LAST_DEVICE_KEY, device);
+    if (device && !this.readOnly) this.project.store.settings.set(LAST_DEVICE_KEY, device);
   }
 
   private startWatcher(): void {

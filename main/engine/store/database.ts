@@ -3,7 +3,7 @@ import { accessSync, constants as fsConstants, copyFileSync, existsSync, mkdirSy
 import os from 'node:os';
 import path from 'node:path';
 import { migrations } from './migrations/index.js';
-import { describeStoreFailure, StoreStateError, StoreVersionError } from './store-errors.js';
+import { classifyStoreFailure, StoreStateError, StoreVersionError } from './store-errors.js';
 
 export type Db = Database.Database;
 
@@ -31,9 +31,7 @@ export function openDatabase(file: string, access: StoreAccess = 'write'): Opene
     return access === 'write' ? openForWriting(file) : openForReading(file);
   } catch (error) {
     if (error instanceof StoreStateError) throw error;
-    const problem = describeStoreFailure(error, where);
-    if (problem) throw new StoreStateError(problem);
-    throw error;
+    throw classifyStoreFailure(error, where) ?? error;
   }
 }
 
@@ -87,7 +85,10 @@ function openForReading(file: string): OpenedDatabase {
       return emptyProject(); // created but never set up: nothing learned yet
     }
     if (version < migrations.length) {
-      throw new StoreStateError(`the project database has schema version ${version}, older than this Keizoku's (${migrations.length}); run 'keizoku update' once to upgrade it`);
+      throw new StoreStateError(
+        `the project database has schema version ${version}, older than this Keizoku's (${migrations.length}); run 'keizoku update' once to upgrade it`,
+        'too-old',
+      );
     }
     db.pragma('query_only = ON');
   } catch (error) {
