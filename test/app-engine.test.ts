@@ -1,6 +1,6 @@
 // Engine pieces the app needs: the class overview, copying dropped files in, and serving
 // thumbnails only for files inside the project. Real folders, SQLite and ONNX Runtime.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importFiles, unusableNameReason } from '../main/engine/import-files.js';
@@ -131,5 +131,12 @@ describe('thumbnails', () => {
       expect(() => resolveSampleFile(root, bad), bad).toThrow();
     }
     await expect(sampleThumbnail(root, 'ketch/link.jpg')).rejects.toThrow(/outside/);
+    // A --state folder inside a class folder, and links into it, are no samples either.
+    const state = path.join(root, 'ketch', 'state');
+    mkdirSync(state);
+    writeFileSync(path.join(state, 'keizoku.db'), photoBytes('ketch', 4));
+    symlinkSync(path.join(state, 'keizoku.db'), path.join(root, 'ketch', 'db.jpg'));
+    for (const bad of ['ketch/state/keizoku.db', 'ketch/db.jpg']) expect(() => resolveSampleFile(root, bad, state), bad).toThrow(/not a sample/);
+    expect(resolveSampleFile(root, 'ketch/db.jpg')).toBe(path.join(realpathSync(state), 'keizoku.db')); // without the state folder known, it would be served
   });
 });

@@ -8,8 +8,8 @@ const THUMBNAIL_PX = 192;
 const MAX_SOURCE_BYTES = 64 * 1024 * 1024;
 
 /** A small square WebP of a sample, as a data: URL (the CSP allows data: images only). */
-export async function sampleThumbnail(root: string, relPath: string): Promise<string> {
-  const file = resolveSampleFile(root, relPath);
+export async function sampleThumbnail(root: string, relPath: string, stateDir?: string): Promise<string> {
+  const file = resolveSampleFile(root, relPath, stateDir);
   const read = await readRegularFile(file, MAX_SOURCE_BYTES, () => 'file too large for a thumbnail');
   if (!read.ok) throw new UsageError(`no thumbnail for ${relPath}: ${read.reason}`);
   const bytes = read.bytes;

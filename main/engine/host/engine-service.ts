@@ -129,7 +129,7 @@ export class EngineService {
       return result;
     },
     predictImages: async ({ images, top }) => this.predictImages(images, top ?? 5),
-    thumbnail: async ({ path: relPath }) => ({ path: relPath, dataUrl: await sampleThumbnail(this.project.root, relPath) }),
+    thumbnail: async ({ path: relPath }) => ({ path: relPath, dataUrl: await sampleThumbnail(this.project.root, relPath, this.project.stateDir) }),
     settings: async () => this.settingsResult(),
     setSettings: async (changes) => this.setSettings(changes),
     exportModel: async () => {
