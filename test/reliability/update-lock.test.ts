@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ErrorResultSchema, PredictResultSchema, UpdateResultSchema, VersionsResultSchema } from '../../main/engine/api/contract.js';
 import { EngineService } from '../../main/engine/host/engine-service.js';
+import { ProjectStore } from '../../main/engine/store/index.js';
 import { CORAL_DIR, REPO_ROOT } from '../support/paths.js';
 import { addCaltechClasses, runCli, startCli, TEST_CACHE_DIR, tempDir, testEnv } from '../support/project.js';
 import { drill } from './support/drill-log.js';
@@ -42,6 +43,34 @@ function errorCode(run: ReturnType<typeof runCli>): string {
 }
 
 describe('the update lock', () => {
+  it('projects being opened all the time (the app, predict, watch) never make an update look busy', async () => {
+    const root = tempDir();
+    const stateDir = path.join(root, '.keizoku');
+    ProjectStore.open(stateDir).close();
+    // Another process opens and closes the project for 4 s; each open tidies the journal under the lock for a moment.
+    const opener = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', `const { ProjectStore } = await import(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'main', 'engine', 'store', 'index.js'))}); const end = Date.now() + 4000; let n = 0; while (Date.now() < end) { ProjectStore.open(${JSON.stringify(stateDir)}).close(); n++; } console.log(n);`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let opens = '';
+    opener.stdout.setEncoding('utf8').on('data', (chunk: string) => (opens += chunk));
+    const openerExit = new Promise((resolve) => opener.on('exit', resolve));
+    const store = ProjectStore.open(stateDir);
+    const starts = Array.from({ length: 40 }, (_, index) => index);
+    try {
+      await drill('update starts while the project is opened in a loop', starts, async () => {
+        const id = store.updates.start();
+        store.updates.finish(id, 'unchanged');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      });
+    } finally {
+      store.close();
+      await openerExit;
+    }
+    expect(Number(opens)).toBeGreaterThan(40);
+  });
+
   it('a live update refuses a second update and a rollback (CLI and app), while read-only commands go on', async () => {
     const root = projectWithPendingClass();
     const held = await heldUpdate(root, 'after-train');

@@ -16,9 +16,13 @@ export const UPDATE_LOCK_FILE = 'update.lock';
 export class UpdateLock {
   private constructor(private db: Database.Database | undefined) {}
 
-  /** Takes the lock, or returns null at once when a live process holds it. */
-  static tryAcquire(stateDir: string): UpdateLock | null {
-    const db = new Database(path.join(stateDir, UPDATE_LOCK_FILE), { timeout: 0 });
+  /**
+   * Takes the lock, or returns null when a live process still holds it after `waitMs`. Opening a
+   * project takes the lock for a moment to tidy the journal (UpdateJournal.recoverInterrupted),
+   * so whoever means to update waits a little rather than mistake that for an update.
+   */
+  static tryAcquire(stateDir: string, waitMs = 0): UpdateLock | null {
+    const db = new Database(path.join(stateDir, UPDATE_LOCK_FILE), { timeout: waitMs });
     try {
       db.pragma('journal_mode = DELETE'); // a WAL file would let EXCLUSIVE coexist with readers
       db.exec('BEGIN EXCLUSIVE');

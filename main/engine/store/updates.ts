@@ -5,6 +5,9 @@ export type UpdateStatus = 'running' | 'committed' | 'failed' | 'interrupted' | 
 
 export class UpdateInProgressError extends Error {}
 
+/** How long an update or rollback waits for the lock: longer than a project open holds it, far shorter than any update. */
+const LOCK_WAIT_MS = 1500;
+
 /**
  * A journal of update attempts, so an interrupted one is visible and never half-applied.
  * Who may update is decided by the project's UpdateLock, never by the PIDs recorded here:
@@ -105,7 +108,7 @@ export class UpdateJournal {
   /** The lock, or UpdateInProgressError naming the live holder as the journal recorded it. */
   private acquire(what: string): UpdateLock | undefined {
     if (this.lockDir === null) return undefined;
-    const lock = UpdateLock.tryAcquire(this.lockDir);
+    const lock = UpdateLock.tryAcquire(this.lockDir, LOCK_WAIT_MS);
     if (lock) return lock;
     const holder = this.db.prepare("SELECT pid, started_at AS startedAt FROM updates WHERE status = 'running' ORDER BY id DESC LIMIT 1").get() as
       | { pid: number; startedAt: string }
