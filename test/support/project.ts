@@ -42,6 +42,7 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Sp
     encoding: 'utf8',
     env: { ...testEnv(), ...env },
     timeout: 170_000,
+    killSignal: 'SIGKILL', // a CLI hung on a file must not hang the test run with it
   });
   return Object.assign(result, {
     json: () => {
