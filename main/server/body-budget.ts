@@ -23,10 +23,6 @@ export class BodyBudget {
 
   constructor(readonly limit: number = BODY_BUDGET_BYTES) {}
 
-  get inUse(): number {
-    return this.held;
-  }
-
   /** Reserves `bytes` up front (a declared Content-Length); null when they do not fit now. */
   reserve(bytes: number): Reservation | null {
     if (!this.take(bytes)) return null;
