@@ -23,6 +23,7 @@ export const COMMON_FLAGS = {
   host: { type: 'string' },
   port: { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -60,6 +61,7 @@ export const CommonOptionsSchema = z.object({
   host: z.string().min(1).optional(),
   port: numberFlag(z.number().int().min(0).max(65535)),
   token: z.string().min(16, 'at least 16 characters').optional(),
+  'token-file': z.string().min(1).optional(),
   help: z.boolean(),
 });
 export type CommonOptions = z.infer<typeof CommonOptionsSchema>;

@@ -32,7 +32,10 @@ Options:
   --force                 export: replace files at --out that Keizoku did not write
   --port N                serve: TCP port (default 7720; 0 picks a free one)
   --host ADDR             serve: address to bind (default 127.0.0.1; any other needs --token)
-  --token SECRET          serve: access token (16+ characters) required by every API call
+  --token SECRET          serve: access token (16+ characters) required by every API call;
+                          visible in ps, so prefer one of:
+  --token-file FILE       serve: the token is FILE's first line (a regular file; chmod 600)
+                          (or set KEIZOKU_TOKEN; --token and --token-file win over it)
 
 Exit codes: 0 done (unusable files are listed, not fatal), 2 bad invocation, 1 unusable state, 130 cancelled.
 `;

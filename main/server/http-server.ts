@@ -4,13 +4,18 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
-import { API, isApiMethod, MAX_REQUEST_BYTES, type EngineEvent } from '../engine/api/app-api.js';
+import { API, isApiMethod, MAX_REQUEST_BYTES, type ApiMethod, type EngineEvent } from '../engine/api/app-api.js';
 import { exportedFile } from '../engine/export/exported-files.js';
 import { EngineCallError, EngineClient } from '../engine/host/engine-client.js';
 import { DEFAULT_STATE_DIR_NAME } from '../engine/dataset/types.js';
 import type { EngineOptions } from '../engine/host/engine-service.js';
 import { AccessPolicy } from './access-policy.js';
+import { BodyBudget } from './body-budget.js';
 import { SECURITY_HEADERS } from './content-security.js';
+import { EventStreams } from './event-streams.js';
+import { busyError, HttpError } from './http-error.js';
+import { isJsonMediaType } from './media-type.js';
+import { readBody, reserveBody } from './request-body.js';
 import { serveStatic } from './static-files.js';
 
 export interface ServeOptions {
@@ -40,15 +45,17 @@ const STATUS_BY_CODE: Record<string, number> = {
 
 const EXPORTED_PREFIX = '/api/exported/';
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/**
+ * Connection-level limits. Headers within 20 s (a client trickling them holds a socket, and
+ * loopback or LAN needs milliseconds); a whole request within 2 minutes, so a slow upload
+ * cannot hold its body reservation for long (the app's largest batch, ~35 MB, needs only
+ * 0.3 MB/s); at most 256 sockets, well under the usual 1024 file descriptors that the
+ * engine's files and database share, yet above the event-stream cap so streams over it still
+ * get their 429. No idle timeout: a call such as `update` may rightly run for minutes.
+ */
+const HEADERS_TIMEOUT_MS = 20_000;
+const REQUEST_TIMEOUT_MS = 120_000;
+const MAX_CONNECTIONS = 256;
 
 /**
  * Headless mode: the renderer and the app API over HTTP on one port, progress and folder
@@ -58,30 +65,33 @@ class HttpError extends Error {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const policy = new AccessPolicy(options.host, options.token);
   const engine = await EngineClient.start(options.engine);
-  const listeners = new Set<ServerResponse>();
-  const broadcast = (event: EngineEvent) => {
-    const frame = `data: ${JSON.stringify(event)}\n\n`;
-    for (const response of listeners) response.write(frame);
-  };
-  engine.on('event', broadcast);
-  const heartbeat = setInterval(() => {
-    for (const response of listeners) response.write(': keep-alive\n\n');
-  }, 15_000);
+  const streams = new EventStreams();
+  engine.on('event', (event: EngineEvent) => streams.broadcast(event));
+  const budget = new BodyBudget();
 
-  const server = createServer((request, response) => {
-    void handle(request, response).catch((error: unknown) => {
+  const dispatch = (request: IncomingMessage, response: ServerResponse, awaitingContinue: boolean) => {
+    void handle(request, response, awaitingContinue).catch((error: unknown) => {
+      if (response.headersSent || response.destroyed) {
+        response.destroy();
+        return;
+      }
       const status = error instanceof HttpError ? error.status : 500;
       const code = error instanceof HttpError ? error.code : 'internal';
-      if (!response.headersSent) {
-        response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json' });
-        response.end(JSON.stringify({ error: { code, message: error instanceof Error ? error.message : String(error) } }));
-      } else {
-        response.destroy();
-      }
+      const headers = error instanceof HttpError ? error.headers : {};
+      // A client still waiting for 100 Continue sends no body: close rather than wait for one.
+      const closing = awaitingContinue ? { connection: 'close' } : {};
+      response.writeHead(status, { ...SECURITY_HEADERS, ...headers, ...closing, 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { code, message: error instanceof Error ? error.message : String(error) } }));
     });
-  });
+  };
+  const server = createServer((request, response) => dispatch(request, response, false));
+  // Expect: 100-continue (curl sends it for large bodies): the go is given only once the body fits the budget.
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => dispatch(request, response, true));
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.maxConnections = MAX_CONNECTIONS;
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function handle(request: IncomingMessage, response: ServerResponse, awaitingContinue: boolean): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith('/api/')) {
       if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpError(405, 'usage', 'method not allowed');
@@ -92,10 +102,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (denied) throw new HttpError(denied.status, 'forbidden', denied.reason);
 
     if (url.pathname === '/api/events' && request.method === 'GET') {
-      response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-      response.write(': connected\n\n');
-      listeners.add(response);
-      request.on('close', () => listeners.delete(response));
+      if (!streams.add(response)) throw busyError(429, 'too many open event streams; close a tab or try again shortly');
       return;
     }
     if (url.pathname.startsWith(EXPORTED_PREFIX)) {
@@ -107,8 +114,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (!isApiMethod(method)) throw new HttpError(404, 'usage', `no API method '${method}'`);
     if (request.method !== 'POST') throw new HttpError(405, 'usage', 'API methods are called with POST');
     // JSON only: a cross-site form cannot send it without a CORS preflight, which we never grant.
-    if (!(request.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpError(415, 'usage', 'send application/json');
-    const body = await readBody(request, MAX_REQUEST_BYTES);
+    if (!isJsonMediaType(request.headers['content-type'])) throw new HttpError(415, 'usage', 'send application/json');
+    // Held until the call is answered: until then the body lives on as string, parsed object and the worker's copy.
+    const reservation = await reserveBody(request, response, budget, MAX_REQUEST_BYTES, awaitingContinue);
+    try {
+      await answerCall(method, await readBody(request, reservation, MAX_REQUEST_BYTES), response);
+    } finally {
+      reservation.release();
+    }
+  }
+
+  async function answerCall(method: ApiMethod, body: Buffer, response: ServerResponse): Promise<void> {
     let json: unknown;
     try {
       json = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
@@ -156,31 +172,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   return {
     url: `http://${shownHost}:${address.port}/`,
     async close() {
-      clearInterval(heartbeat);
-      for (const response of listeners) response.end();
+      streams.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
       await engine.close();
     },
   };
-}
-
-async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > limit) {
-    request.resume();
-    throw new HttpError(413, 'usage', `request larger than ${Math.round(limit / 1024 / 1024)} MB`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      request.destroy();
-      throw new HttpError(413, 'usage', `request larger than ${Math.round(limit / 1024 / 1024)} MB`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }

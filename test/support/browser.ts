@@ -22,8 +22,8 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** Starts `keizoku serve` on a free port and resolves once it prints its address. */
-export async function startServe(args: readonly string[]) {
-  const server = startCli(['serve', '--port', '0', ...args]);
+export async function startServe(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+  const server = startCli(['serve', '--port', '0', ...args], env);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setInterval(() => {
       const match = /at (http:\/\/\S+)/.exec(server.output().stdout);

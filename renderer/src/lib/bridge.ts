@@ -3,6 +3,7 @@
 // `keizoku serve` that served this page. Both carry the same methods and events.
 import type { ApiRequest, ApiResult, EngineEvent } from '../../../main/engine/api/app-api.js';
 import type { RendererMethod } from '../../../main/engine/api/renderer-methods.js';
+import { busyDelayMs, fetchRetryingBusy } from './busy-retry.js';
 
 /** What a call answers: the result, or the engine's error code and message. */
 export type Envelope = { result: unknown; error?: undefined } | { result?: undefined; error: { code: string; message: string } };
@@ -40,19 +41,43 @@ function httpBridge(): Bridge {
   const token = sessionStorage.getItem('keizoku-token');
   return {
     async call(method, request) {
-      const response = await fetch(`api/${method}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify(request),
-      });
+      const payload = JSON.stringify(request);
+      // A `busy` answer (the server's body budget is full) is retried: the call was not run.
+      const response = await fetchRetryingBusy(() =>
+        fetch(`api/${method}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: payload,
+        }),
+      );
       const fallback: Envelope = { error: { code: 'internal', message: `the server answered HTTP ${response.status}` } };
       const body = (await response.json().catch(() => fallback)) as Envelope;
       return response.ok || body.error ? body : fallback;
     },
     onEvent(listener) {
-      const source = new EventSource(`api/events${token ? `?token=${encodeURIComponent(token)}` : ''}`);
-      source.onmessage = (message) => listener(JSON.parse(message.data as string) as EngineEvent);
-      return () => source.close();
+      const streamUrl = `api/events${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+      let source: EventSource | null = null;
+      let retry: ReturnType<typeof setTimeout> | undefined;
+      let failures = 0;
+      let stopped = false;
+      // EventSource reconnects by itself after a dropped stream, but gives up for good on an
+      // error status (429 when the server's stream cap is full): then we open a new one later.
+      const open = () => {
+        const current = new EventSource(streamUrl);
+        source = current;
+        current.onopen = () => (failures = 0);
+        current.onmessage = (message) => listener(JSON.parse(message.data as string) as EngineEvent);
+        current.onerror = () => {
+          if (stopped || current.readyState !== EventSource.CLOSED) return;
+          retry = setTimeout(open, busyDelayMs(failures++, null));
+        };
+      };
+      open();
+      return () => {
+        stopped = true;
+        clearTimeout(retry);
+        source?.close();
+      };
     },
   };
 }
