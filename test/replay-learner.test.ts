@@ -1,6 +1,9 @@
 // The replay learner on real backbone features of shared Caltech photos: imprinting, buffer
 // budgets and selection, exact rollback, removal, distillation, determinism, and the trainer
 // taken from the update context.
+import { mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   getLearner, LearnerInputError, noFeatures, type ComposedState, type HyperParameters, type LabeledFeatures, type Learner, type ReplayState,
@@ -12,7 +15,10 @@ import { REPLAY_DEFAULTS } from '../main/engine/learners/replay/hyper-parameters
 import { seededRandom } from '../main/engine/seeded-random.js';
 import type { HeadTrainer, TrainRequest } from '../main/engine/training/head-trainer.js';
 import { TypeScriptTrainer } from '../main/engine/training/typescript-trainer.js';
+import { agreeWithLabels } from '../main/engine/learners/plugins/distillation.js';
 import { embedCaltech, pick, rowsOf, type EmbeddedPhotos } from './support/embeddings.js';
+import { CALTECH_DIR } from './support/paths.js';
+import { tempDir } from './support/project.js';
 
 const FIRST = ['Leopards', 'airplanes', 'bonsai'];
 const SECOND = ['ketch', 'accordion', 'anchor'];
@@ -57,7 +63,45 @@ async function twoSteps(hyperParameters: HyperParameters, context: { trainer?: H
   return { first, second };
 }
 
+/** Line drawings of photos, as a new look of known classes: greyscale → edges → threshold → invert. */
+async function lineDrawings(classes: readonly string[], perClass: number, split: 'train' | 'test'): Promise<EmbeddedPhotos> {
+  const root = tempDir();
+  for (const className of classes) {
+    const from = path.join(CALTECH_DIR, split, className);
+    mkdirSync(path.join(root, split, className), { recursive: true });
+    for (const name of readdirSync(from).sort().slice(0, perClass)) {
+      await sharp(path.join(from, name)).greyscale().convolve({ width: 3, height: 3, kernel: [-1, -1, -1, -1, 8, -1, -1, -1, -1] }).threshold(30).negate()
+        .png().toFile(path.join(root, split, className, `${name}.png`));
+    }
+  }
+  return embedCaltech(classes, perClass, split, root);
+}
+
 describe('replay learner', () => {
+  it('distillation never holds a prediction that a label contradicts', () => {
+    // Three old classes; rows labelled 0 (teacher agrees), 1 (teacher says 2), 3 (a new class).
+    const logits = Float32Array.from([5, 1, 0, /**/ 0, 1, 4, /**/ 3, 2, 1]);
+    const changed = agreeWithLabels(logits, { labels: Int32Array.from([0, 1, 3]), count: 3 }, 3, 2);
+    expect(changed).toBe(1);
+    expect([...logits]).toEqual([5, 1, 0, /**/ 0, 20, 0, /**/ 3, 2, 1]);
+  });
+
+  it('learns a new look of known classes (line drawings after photos) where plain distillation holds the old predictions', async () => {
+    const drawingsTrain = await lineDrawings(FIRST, 12, 'train');
+    const drawingsTest = await lineDrawings(FIRST, 8, 'test');
+    const photos = pick(train, FIRST);
+    const run = async (hyperParameters: HyperParameters) => {
+      const first = await replay.update(null, { classNames: FIRST, added: photos, removed: noFeatures(train.dim) }, { hyperParameters });
+      const second = await replay.update(first, { classNames: FIRST, added: drawingsTrain, removed: noFeatures(train.dim) }, { hyperParameters });
+      return { before: accuracy(replay, first, drawingsTest), drawings: accuracy(replay, second, drawingsTest), photos: accuracy(replay, second, pick(test, FIRST)) };
+    };
+    const corrected = await run({});
+    const pinned = await run({ distillationLabelCorrection: false });
+    expect(corrected.drawings).toBeGreaterThan(corrected.before);
+    expect(corrected.drawings).toBeGreaterThan(pinned.drawings);
+    expect(corrected.photos).toBeGreaterThanOrEqual(accuracy(replay, await replay.update(null, { classNames: FIRST, added: photos, removed: noFeatures(train.dim) }), pick(test, FIRST)) - 0.05);
+  });
+
   it('is registered, and imprinting alone (no training step) predicts as nearest class mean does', async () => {
     const ncm = getLearner('ncm');
     const { second } = await twoSteps({ epochs: 0 });

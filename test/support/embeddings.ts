@@ -14,8 +14,8 @@ export interface EmbeddedPhotos extends LabeledFeatures {
   readonly keys: readonly string[];
 }
 
-/** The first `perClass` photos (sorted) of each class in `split`, embedded in that order. */
-export async function embedCaltech(classes: readonly string[], perClass: number, split: 'train' | 'test'): Promise<EmbeddedPhotos> {
+/** The first `perClass` photos (sorted) of each class in `split` (of Caltech, or of another folder laid out the same), embedded in that order. */
+export async function embedCaltech(classes: readonly string[], perClass: number, split: 'train' | 'test', root = CALTECH_DIR): Promise<EmbeddedPhotos> {
   const backbone = await resolveBackbone(undefined, { cacheDir: TEST_CACHE_DIR, mirrorDir: CORAL_DIR, allowDownload: false });
   const { session } = await openSession(backbone.onnxPath, 'cpu', defaultThreads());
   try {
@@ -23,8 +23,8 @@ export async function embedCaltech(classes: readonly string[], perClass: number,
       session, { inputName: backbone.inputName, featuresName: backbone.featuresName }, backbone.featureDim, backbone.preprocessing,
     );
     const jobs = classes.flatMap((className) =>
-      readdirSync(path.join(CALTECH_DIR, split, className)).sort().slice(0, perClass)
-        .map((name) => ({ absPath: path.join(CALTECH_DIR, split, className, name), relPath: `${className}/${name}` })),
+      readdirSync(path.join(root, split, className)).sort().slice(0, perClass)
+        .map((name) => ({ absPath: path.join(root, split, className, name), relPath: `${className}/${name}` })),
     );
     const rows = new Map<string, Float32Array>();
     await embedFiles(jobs, extractor, {

@@ -74,9 +74,14 @@ export interface ReplayHyperParameters {
    * μ_old + (x − μ_class(x)); as many as a new class has samples, at most this. Needs only the
    * stored class means. 0 disables. */
   translatedPerClass: number;
+  /** Translate pseudo-features only for old classes that get no new samples in this update. */
+  translateOnlyAbsentClasses: boolean;
   /** LwF/iCaRL distillation of old logits; 0 disables. */
   distillationWeight: number;
   distillationTemperature: number;
+  /** Where the previous head ranks another old class above a sample's (old-class) label, distill
+   * towards the label instead, so distillation never holds what a label contradicts. */
+  distillationLabelCorrection: boolean;
   biasCorrection: (typeof BIAS_CORRECTIONS)[number];
   /** balanced-finetune: epochs over the (class-balanced) buffer and their learning rate. */
   finetuneEpochs: number;
@@ -99,8 +104,10 @@ export const REPLAY_DEFAULTS: Readonly<ReplayHyperParameters> = Object.freeze({
   bufferSelection: 'herding',
   classBalanced: true,
   translatedPerClass: 200,
+  translateOnlyAbsentClasses: true,
   distillationWeight: 3,
   distillationTemperature: 2,
+  distillationLabelCorrection: true,
   biasCorrection: 'balanced-finetune',
   finetuneEpochs: 10,
   finetuneLearningRate: 0.05,

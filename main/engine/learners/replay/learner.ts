@@ -81,7 +81,10 @@ export const replayHead: Learner<ReplayState> = {
     if (delta.added.count > 0 && h.epochs > 0) {
       const oldPrefix = prefixLength(classNames, previousSet);
       const teacher = previous && oldPrefix > 0 ? teacherLogits(previous, classNames.slice(0, oldPrefix)) : null;
-      const withSamples = oldClasses.filter((c) => statistics.counts[c]! > 0);
+      // Pseudo-features stand in for old classes that get no new samples; a class that does is
+      // represented by them, and translated old-look features would drown its new look.
+      const arriving = new Set(delta.added.labels);
+      const withSamples = oldClasses.filter((c) => statistics.counts[c]! > 0 && (!h.translateOnlyAbsentClasses || !arriving.has(classNames[c]!)));
       const real = concatSamples([delta.added, { features: replayed.features, labels: replayed.labels, count: replayed.count, dim }], dim);
       const translated = translatedFeatures(statistics, withSamples, real, translationCount(delta.added, h.translatedPerClass), random);
       const data = concatSamples([real, translated], dim);
