@@ -110,7 +110,7 @@ beforeAll(async () => {
 
   const bad: Array<[string, Uint8Array | string, string | RegExp]> = [
     ['bad/zero.jpg', new Uint8Array(0), 'empty file (0 bytes)'],
-    ['bad/truncated.jpg', truncated(src, 0.4), /^truncated or corrupt JPEG: .+/],
+    ['bad/truncated.jpg', truncated(src, 0.4), /^truncated or corrupt JPEG$/],
     ['bad/text.jpg', 'Just some notes, not a photo.\n', 'not an image (unrecognized format)'],
     ['bad/bomb.png', pngBomb(50_000, 50_000), 'image too large: 50000×50000 px exceeds the 100 MP limit'],
     ['bad/vector.svg', SVG_TEXT, 'unsupported format: svg'],

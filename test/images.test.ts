@@ -172,9 +172,9 @@ describe('preprocessImage: bad inputs give a short, specific reason', () => {
   });
   it('truncated JPEG and PNG', async () => {
     const src = await readFile(PHOTO);
-    expect(await fails(truncated(src))).toMatch(/^truncated or corrupt JPEG: .+/);
-    expect(await fails(truncated(await png8(src)))).toMatch(/^truncated or corrupt PNG: .+/);
-    expect(await fails(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]))).toMatch(/^truncated or corrupt JPEG: /);
+    expect(await fails(truncated(src))).toBe('truncated or corrupt JPEG');
+    expect(await fails(truncated(await png8(src)))).toBe('truncated or corrupt PNG');
+    expect(await fails(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]))).toBe('truncated or corrupt JPEG');
   });
   it('decompression bomb (PNG header declaring 50000×50000)', async () => {
     const bomb = pngBomb(50_000, 50_000);

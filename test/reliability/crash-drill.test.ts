@@ -21,6 +21,8 @@ const AIMED_PHASES = ['embedding', 'training', 'embedding', 'training', 'scannin
 const RANDOM_KILLS_PER_LEARNER = AIMED_PHASES.length;
 /** A kill lands at a seeded moment within this long after its phase began (or in a later phase, as recorded). */
 const WITHIN_PHASE_MS = 300;
+/** 14 killed updates, each followed by predict and a follow-up update: ~70 s on a quiet 2-core machine, 3× that under load. */
+const DRILL_TIMEOUT_MS = 900_000;
 
 /** Grows the project a little before each try, so every killed update has photos to embed and something to learn. */
 class GrowingProject {
@@ -127,6 +129,6 @@ describe('crash drill', () => {
         },
         () => [...phases].map(([phase, count]) => `${phase} ${count}`).join(', '),
       );
-    });
+    }, DRILL_TIMEOUT_MS);
   }
 });

@@ -137,7 +137,10 @@ export async function decodeToRgb(bytes: Uint8Array, prep: Preprocessing, limits
       } catch { /* fall through */ }
       return { ok: false, reason: `image too large: exceeds the ${formatMegapixels(limits.maxInputPixels)} MP limit` };
     }
-    return { ok: false, reason: `truncated or corrupt ${FORMAT_LABEL[format]}: ${msg}` };
+    // libvips keeps its error text in a buffer that concurrent decodes share, so the detail
+    // (e.g. "premature end of JPEG image") can come back as "Unknown error" under load: the
+    // reason must not depend on it, or the same file would be judged differently run to run.
+    return { ok: false, reason: `truncated or corrupt ${FORMAT_LABEL[format]}` };
   }
 }
 
