@@ -2,8 +2,8 @@
 // the nodes that compute the gradients of the inputs that need one. Rules only build nodes; the
 // walk over the graph (which nodes, in which order, summing gradients of reused values) is
 // reverse-pass.ts. Broadcasting is undone by `context.sumToShape`.
-import { attr, type GraphBuilder, type NodeSpec } from '../graph-builder.js';
-import { keepsDims, reductionAxes, sliceBounds, type IntConstants, type Shape } from './shapes.js';
+import { attr, type Attributes, type GraphBuilder, type NodeSpec } from '../graph-builder.js';
+import { convGeometry, keepsDims, padAmounts, reductionAxes, sliceBounds, type IntConstants, type Shape } from './shapes.js';
 
 export interface GradientContext {
   readonly builder: GraphBuilder;
@@ -83,6 +83,107 @@ const reshapeBack: GradientRule = (node, grads, needs, context) => {
   const b = context.builder;
   const g = firstGradient(node, grads);
   return [needs[0] ? b.addNode('Reshape', [g, b.int64Vector(context.shapeOf(input(node, 0)))], {}, { name: 'grad_reshape' }) : undefined];
+};
+
+/**
+ * Y = Conv(X, W, B) over NCHW, X [N, C, H, W], W [M, C/g, kh, kw], g groups, G = dY [N, M, Ho, Wo].
+ *
+ * dX is the transposed convolution of G with the same weights, group, strides, pads and
+ * dilations; output_padding restores the padded input rows/columns that no window reached.
+ *
+ * dW[m, c, a, b] = Σ_n Σ_ij G[n, m, i, j] · Xpad[n, k·C/g + c, i·s + a·d, j·s + b·d] (k = m's group)
+ * is itself a convolution in which the batch N plays the channels: X is rearranged to
+ * [C/g, g·N, H, W] (channel k·N + n holds X[n, k·C/g + c]), G to weights [M, N, Ho, Wo], and a
+ * Conv with the same group, pads, strides = d and dilations = s gives [C/g, M, kh', kw'];
+ * kh' exceeds kh by the remainder rows, which are cut off before transposing to [M, C/g, kh, kw].
+ * For group 1 the rearrangement is a single Transpose; for depthwise (g = C) it puts every
+ * (channel, image) pair in its own group, so each output channel only correlates with its own input.
+ *
+ * dB = Σ over N, H, W of G.
+ */
+const conv: GradientRule = (node, grads, needs, context) => {
+  const b = context.builder;
+  const g = firstGradient(node, grads);
+  const x = input(node, 0);
+  const w = input(node, 1);
+  const [n, c, h, width] = context.shapeOf(x) as [number, number, number, number];
+  const [m, perGroup, kh, kw] = context.shapeOf(w) as [number, number, number, number];
+  const geometry = convGeometry(node, [n, c, h, width], [m, perGroup, kh, kw]);
+  const { group, pads, strides, dilations, remainder } = geometry;
+  const swapBatchAndChannels = { perm: attr.ints([1, 0, 2, 3]) };
+
+  let dX: string | undefined;
+  if (needs[0]) {
+    const outputPadding: Attributes = remainder.some((r) => r > 0) ? { output_padding: attr.ints(remainder) } : {};
+    dX = b.addNode('ConvTranspose', [g, w], {
+      kernel_shape: attr.ints([kh, kw]),
+      strides: attr.ints(strides),
+      dilations: attr.ints(dilations),
+      pads: attr.ints(pads),
+      group: attr.int(group),
+      ...outputPadding,
+    }, { name: 'grad_conv_x' });
+  }
+
+  let dW: string | undefined;
+  if (needs[1]) {
+    const images =
+      group === 1
+        ? b.addNode('Transpose', [x], swapBatchAndChannels)
+        : b.addNode('Reshape', [
+            b.addNode('Transpose', [b.addNode('Reshape', [x, b.int64Vector([n, group, perGroup, h, width])])], { perm: attr.ints([2, 1, 0, 3, 4]) }),
+            b.int64Vector([perGroup, group * n, h, width]),
+          ]);
+    const kernels = b.addNode('Transpose', [g], swapBatchAndChannels);
+    let correlation = b.addNode('Conv', [images, kernels], {
+      kernel_shape: attr.ints(geometry.out),
+      strides: attr.ints(dilations),
+      dilations: attr.ints(strides),
+      pads: attr.ints(pads),
+      group: attr.int(group),
+    });
+    // kh' = kh + ⌊remainder / d⌋: the windows past the kernel's extent are cut off.
+    if (remainder.some((r, i) => r >= dilations[i]!)) {
+      correlation = b.addNode('Slice', [correlation, b.int64Vector([0, 0]), b.int64Vector([kh, kw]), b.int64Vector([2, 3])]);
+    }
+    dW = b.addNode('Transpose', [correlation], swapBatchAndChannels, { name: 'grad_conv_w' });
+  }
+
+  const dB = needs[2] ? b.addNode('ReduceSum', [g, b.int64Vector([0, 2, 3])], { keepdims: attr.int(0) }, { name: 'grad_conv_b' }) : undefined;
+  return [dX, dW, dB];
+};
+
+/** A Clip bound: its input (opset 11+), its attribute (before), or undefined where unbounded. */
+function clipBound(node: NodeSpec, k: 1 | 2, b: GraphBuilder): string | undefined {
+  const fromInput = node.inputs[k];
+  if (fromInput) return fromInput;
+  const a = node.attributes[k === 1 ? 'min' : 'max'];
+  return a?.type === 'float' ? b.floatScalar(a.value) : undefined;
+}
+
+/**
+ * Y = min(max(X, lo), hi): G passes where lo < X < hi (strictly, so ReLU6 has zero gradient at 0
+ * and 6, as in the usual training frameworks). A bound that is itself differentiated gets the
+ * sum of G where X is clipped to it. Assumes lo ≤ hi.
+ */
+const clip: GradientRule = (node, grads, needs, context) => {
+  const b = context.builder;
+  const g = firstGradient(node, grads);
+  const x = input(node, 0);
+  const lo = clipBound(node, 1, b);
+  const hi = clipBound(node, 2, b);
+  const zero = b.floatScalar(0);
+  let dX: string | undefined;
+  if (needs[0]) {
+    const aboveLo = lo ? b.addNode('Greater', [x, lo]) : undefined;
+    const belowHi = hi ? b.addNode('Less', [x, hi]) : undefined;
+    const inside = aboveLo && belowHi ? b.addNode('And', [aboveLo, belowHi]) : (aboveLo ?? belowHi);
+    dX = inside ? b.addNode('Where', [inside, g, zero], {}, { name: 'grad_clip' }) : g;
+  }
+  const from = context.shapeOf(output(node));
+  const atBound = (bound: string, compare: 'Less' | 'Greater') =>
+    context.sumToShape(b.addNode('Where', [b.addNode(compare, [x, bound]), g, zero], {}, { name: 'grad_clip_bound' }), from, bound);
+  return [dX, needs[1] && lo ? atBound(lo, 'Less') : undefined, needs[2] && hi ? atBound(hi, 'Greater') : undefined];
 };
 
 const softmaxAxis = (node: NodeSpec) => intAttribute(node, 'axis', -1);
@@ -175,6 +276,30 @@ export const GRADIENT_RULES: Readonly<Record<string, GradientRule>> = {
     return [b.addNode('Mul', [expandReduced(node, ratio, context), input(node, 0)], {}, { name: 'grad_l2' })];
   },
 
+  Conv: conv,
+  Clip: clip,
+  // Each output cell is the mean of its H·W inputs.
+  GlobalAveragePool: (node, grads, needs, context) => {
+    if (!needs[0]) return [undefined];
+    const b = context.builder;
+    const x = context.shapeOf(input(node, 0));
+    const cells = x.slice(2).reduce((a, d) => a * d, 1);
+    const scaled = b.addNode('Mul', [firstGradient(node, grads), b.floatScalar(1 / cells)]);
+    return [b.addNode('Expand', [scaled, b.int64Vector(x)], {}, { name: 'grad_global_average_pool' })];
+  },
+  // Constant padding: the input's gradient is the unpadded window of G; the padding value gets none here.
+  Pad: (node, grads, needs, context) => {
+    if (!needs[0]) return [undefined];
+    const mode = node.attributes.mode?.type === 'string' ? node.attributes.mode.value : 'constant';
+    if (mode !== 'constant') throw new Error(`autodiff: no gradient rule for Pad mode '${mode}' (node ${node.name})`);
+    if (needs[2]) throw new Error(`autodiff: no gradient for a Pad's constant value (node ${node.name})`);
+    const b = context.builder;
+    const x = context.shapeOf(input(node, 0));
+    const { begins, ends } = padAmounts(node, x.length, context.constants);
+    if ([...begins, ...ends].some((p) => p < 0)) throw new Error(`autodiff: no gradient rule for cropping (negative) Pad (node ${node.name})`);
+    const stops = x.map((d, i) => begins[i]! + d);
+    return [b.addNode('Slice', [firstGradient(node, grads), b.int64Vector(begins), b.int64Vector(stops)], {}, { name: 'grad_pad' })];
+  },
   Reshape: reshapeBack,
   Squeeze: reshapeBack,
   Unsqueeze: reshapeBack,

@@ -51,6 +51,92 @@ function intAttribute(node: NodeSpec, name: string, fallback: number): number {
   return a?.type === 'int' ? a.value : fallback;
 }
 
+/** A 2-D convolution's window geometry, with auto_pad resolved to explicit pads. */
+export interface ConvGeometry {
+  readonly kernel: readonly [number, number];
+  readonly strides: readonly [number, number];
+  readonly dilations: readonly [number, number];
+  /** [top, left, bottom, right], as ONNX orders them. */
+  readonly pads: readonly [number, number, number, number];
+  readonly group: number;
+  /** Output height and width. */
+  readonly out: readonly [number, number];
+  /**
+   * Padded input rows/columns past the last window (each < stride): they get no gradient, and the
+   * backward convolutions have to account for them (ConvTranspose output_padding, a Slice of dW).
+   */
+  readonly remainder: readonly [number, number];
+}
+
+function intsAttribute(node: NodeSpec, name: string, fallback: readonly number[]): readonly number[] {
+  const a = node.attributes[name];
+  return a?.type === 'ints' ? a.value : fallback;
+}
+
+/** Geometry of a Conv node over NCHW input `x` with weights `w` ([M, C/group, kh, kw]). */
+export function convGeometry(node: NodeSpec, x: Shape, w: Shape): ConvGeometry {
+  if (x.length !== 4 || w.length !== 4) throw new Error(`${node.name}: only 2-D convolutions (4-D NCHW input and weights) are supported, got [${x}] and [${w}]`);
+  const group = intAttribute(node, 'group', 1);
+  if (x[1] !== w[1]! * group || w[0]! % group !== 0) throw new Error(`${node.name}: input [${x}] and weights [${w}] do not match group ${group}`);
+  const kernel = [w[2]!, w[3]!] as const;
+  const declared = intsAttribute(node, 'kernel_shape', kernel);
+  if (declared[0] !== kernel[0] || declared[1] !== kernel[1]) throw new Error(`${node.name}: kernel_shape [${declared}] differs from the weights [${w}]`);
+  const strides = intsAttribute(node, 'strides', [1, 1]);
+  const dilations = intsAttribute(node, 'dilations', [1, 1]);
+  const autoPad = node.attributes.auto_pad?.type === 'string' ? node.attributes.auto_pad.value : 'NOTSET';
+  const pads = [...intsAttribute(node, 'pads', [0, 0, 0, 0])];
+  const out: number[] = [];
+  const remainder: number[] = [];
+  for (const i of [0, 1]) {
+    const size = x[2 + i]!;
+    const stride = strides[i]!;
+    const span = (kernel[i]! - 1) * dilations[i]! + 1;
+    if (autoPad === 'VALID') {
+      pads[i] = 0;
+      pads[2 + i] = 0;
+    } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      // ONNX SAME: output ceil(in/stride); the odd padding cell goes to the end (UPPER) or start (LOWER).
+      const total = Math.max((Math.ceil(size / stride) - 1) * stride + span - size, 0);
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
+      pads[2 + i] = total - pads[i]!;
+    } else if (autoPad !== 'NOTSET') {
+      throw new Error(`${node.name}: unknown auto_pad '${autoPad}'`);
+    }
+    const padded = size + pads[i]! + pads[2 + i]!;
+    if (padded < span) throw new Error(`${node.name}: window ${span} is larger than the padded input ${padded}`);
+    out.push(Math.floor((padded - span) / stride) + 1);
+    remainder.push((padded - span) % stride);
+  }
+  return {
+    kernel,
+    strides: [strides[0]!, strides[1]!],
+    dilations: [dilations[0]!, dilations[1]!],
+    pads: [pads[0]!, pads[1]!, pads[2]!, pads[3]!],
+    group,
+    out: [out[0]!, out[1]!],
+    remainder: [remainder[0]!, remainder[1]!],
+  };
+}
+
+/** Per-axis [begin, end] amounts of a Pad node with constant pads (input in opset 11+, attribute before). */
+export function padAmounts(node: NodeSpec, rank: number, constants: IntConstants): { begins: number[]; ends: number[] } {
+  const attribute = node.attributes.pads;
+  const pads = attribute?.type === 'ints' ? attribute.value : constants.get(node.inputs[1] ?? '');
+  if (!pads) throw new Error(`${node.name}: Pad amounts must be a constant`);
+  const axesInput = node.inputs[3];
+  const axes = axesInput ? constants.get(axesInput)?.map((a) => (a < 0 ? a + rank : a)) : Array.from({ length: rank }, (_, i) => i);
+  if (!axes) throw new Error(`${node.name}: Pad axes must be a constant`);
+  if (pads.length !== 2 * axes.length) throw new Error(`${node.name}: ${pads.length} pad amounts for ${axes.length} axes`);
+  const begins = new Array<number>(rank).fill(0);
+  const ends = new Array<number>(rank).fill(0);
+  axes.forEach((axis, k) => {
+    begins[axis] = pads[k]!;
+    ends[axis] = pads[axes.length + k]!;
+  });
+  return { begins, ends };
+}
+
 const sameAsFirst: ShapeRule = (_node, [x]) => (x ? [x] : undefined);
 
 const broadcasting: ShapeRule = (_node, inputs) => {
@@ -72,7 +158,7 @@ const reduction: ShapeRule = (node, [x], constants) => {
 
 const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
   Identity: sameAsFirst, Neg: sameAsFirst, Relu: sameAsFirst, Exp: sameAsFirst, Log: sameAsFirst, Sqrt: sameAsFirst,
-  Softmax: sameAsFirst, LogSoftmax: sameAsFirst, Cast: sameAsFirst, Abs: sameAsFirst, Sign: sameAsFirst,
+  Softmax: sameAsFirst, LogSoftmax: sameAsFirst, Cast: sameAsFirst, Abs: sameAsFirst, Sign: sameAsFirst, Clip: sameAsFirst,
   Add: broadcasting, Sub: broadcasting, Mul: broadcasting, Div: broadcasting, Sum: broadcasting, Max: broadcasting,
   Pow: broadcasting, Greater: broadcasting, Less: broadcasting, Equal: broadcasting,
   Where: broadcasting,
@@ -88,6 +174,24 @@ const SHAPE_RULES: Readonly<Record<string, ShapeRule>> = {
     const rows = intAttribute(node, 'transA', 0) ? a[1]! : a[0]!;
     const cols = intAttribute(node, 'transB', 0) ? b[0]! : b[1]!;
     return [[rows, cols]];
+  },
+  Conv: (node, [x, w]) => {
+    if (!x || !w) return undefined;
+    const { out } = convGeometry(node, x, w);
+    return [[x[0]!, w[0]!, out[0], out[1]]];
+  },
+  GlobalAveragePool: (_node, [x]) => (x ? [x.map((d, i) => (i < 2 ? d : 1))] : undefined),
+  Flatten: (node, [x]) => {
+    if (!x) return undefined;
+    const raw = intAttribute(node, 'axis', 1);
+    const axis = raw < 0 ? raw + x.length : raw;
+    const product = (dims: Shape) => dims.reduce((a, b) => a * b, 1);
+    return [[product(x.slice(0, axis)), product(x.slice(axis))]];
+  },
+  Pad: (node, [x], constants) => {
+    if (!x) return undefined;
+    const { begins, ends } = padAmounts(node, x.length, constants);
+    return [x.map((d, i) => d + begins[i]! + ends[i]!)];
   },
   Transpose: (node, [x]) => {
     if (!x) return undefined;
