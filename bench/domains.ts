@@ -219,7 +219,8 @@ export async function domainShiftBench(context: BenchContext): Promise<SectionOu
       `Every image is embedded with the product pipeline (\`embedFiles\`, backbone \`${data.backboneKey}\`; ${data.images} images ` +
       `${embeddingCacheEnabled() ? `read from the bench's embedding cache (${EMBEDDING_CACHE_ENV}=1)` : `in ${(data.embedMs / 1000).toFixed(0)} s`}, ${data.failed} failed). ` +
       `**New domains**: three updates, each adding every class's training images of one domain (photo, then drawing, then corrupted); after each update every learner ` +
-      `is scored on each domain's test images. **New instances**: photos only, ${INSTANCE_UPDATES} updates, each adding the next third of every class's training photos (by file name). ` +
+      `is scored on each domain's test images. **New instances**: every class from the first update, ${INSTANCE_UPDATES} updates each adding the next third of every class's training photos (by file name), scored on the photos' test images; ` +
+      `run again on the line drawings alone, where a third of the samples is far from enough, so a learner that does not take in new samples of a known class shows it. ` +
       `Learners: the product's \`analytic\`, \`ncm\` and \`replay\` with registered defaults (replay: ${REPLAY_DEFAULTS.bufferPerClass} exemplars per class, ` +
       `distillation weight ${REPLAY_DEFAULTS.distillationWeight}; trained on ONNX Runtime, CPU), each updated with only the new samples. ` +
       `Every figure is compared with the **reference**: the analytic learner retrained from scratch on all training images seen so far (all domains), measured in the same run. ` +
