@@ -90,6 +90,7 @@ export function extractSection(doc: string, id: SectionId): string | undefined {
 
 const SECTION_TITLES: Record<SectionId, string> = {
   accuracy: 'Class-incremental accuracy',
+  domains: 'New domains and new instances (synthetic shifts)',
   throughput: 'Embedding throughput',
   update: 'Update latency and memory',
   training: 'Training steps and analytic update',
@@ -113,11 +114,12 @@ export function benchmarksDocument(fresh: readonly SectionRecord[], previousDoc:
     'so results from different machines compare by their ratios, not their absolute values.',
     '',
     '- `accuracy`: class-incremental accuracy of the learners against joint training (upper bound) and naive fine-tuning (lower bound).',
+    '- `domains`: new samples of known classes — synthetic domain shifts of Caltech-101 (photo → line drawing → corrupted) and new instances of the same classes — against the analytic learner retrained on everything seen so far.',
     '- `throughput`: images/s of the embedding pipeline against inference alone.',
     '- `update`: latency and peak memory of real `update` runs on a project folder against the first full update.',
     '- `training`: optimizer steps of the ONNX Runtime train-step graphs against the TypeScript reference trainer, and the analytic update in JS against ONNX Runtime.',
     '',
-    'Run `npm run bench` (all sections, a few minutes) or `npm run bench -- accuracy|throughput|update|training` (one or more sections).',
+    'Run `npm run bench` (all sections, a few minutes) or `npm run bench -- accuracy|domains|throughput|update|training` (one or more sections).',
     'Each section runs in its own Node process (so memory figures are not polluted by another section); progress goes to stderr,',
     'the tables to stdout and to this file, raw figures to `bench-results/<section>.json` (gitignored).',
     'A partial run replaces only its own sections here and keeps the others as last measured; each section says when and where.',
