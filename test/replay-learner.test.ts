@@ -79,11 +79,12 @@ async function lineDrawings(classes: readonly string[], perClass: number, split:
 
 describe('replay learner', () => {
   it('distillation never holds a prediction that a label contradicts', () => {
-    // Three old classes; rows labelled 0 (teacher agrees), 1 (teacher says 2), 3 (a new class).
-    const logits = Float32Array.from([5, 1, 0, /**/ 0, 1, 4, /**/ 3, 2, 1]);
-    const changed = agreeWithLabels(logits, { labels: Int32Array.from([0, 1, 3]), count: 3 }, 3, 2);
+    // Three old classes, 0 and 1 with new samples; rows labelled 0 (teacher agrees), 1 (teacher says 2),
+    // 2 (teacher says 0, but class 2 got no new samples: plain distillation), 3 (a new class).
+    const logits = Float32Array.from([5, 1, 0, /**/ 0, 1, 4, /**/ 3, 2, 1, /**/ 3, 2, 1]);
+    const changed = agreeWithLabels(logits, { labels: Int32Array.from([0, 1, 2, 3]), count: 4 }, 3, 2, new Set([0, 1]));
     expect(changed).toBe(1);
-    expect([...logits]).toEqual([5, 1, 0, /**/ 0, 20, 0, /**/ 3, 2, 1]);
+    expect([...logits]).toEqual([5, 1, 0, /**/ 0, 20, 0, /**/ 3, 2, 1, /**/ 3, 2, 1]);
   });
 
   it('learns a new look of known classes (line drawings after photos) where plain distillation holds the old predictions', async () => {

@@ -98,7 +98,8 @@ export const replayHead: Learner<ReplayState> = {
       const trainer = context.trainer ?? new TypeScriptTrainer();
       try {
         const plugins = trainingPlugins(h);
-        const base = { architecture, classNames, oldClasses, newClasses, oldPrefix, teacher, buffer, hyperParameters: h, pass, trainer, signal: context.signal };
+        const arrivingClasses = new Set(oldClasses.filter((c) => arriving.has(classNames[c]!)));
+        const base = { architecture, classNames, oldClasses, newClasses, arrivingClasses, oldPrefix, teacher, buffer, hyperParameters: h, pass, trainer, signal: context.signal };
         const trainingContext: ReplayTrainingContext = { ...base, withLossTerms: (samples) => withLossTerms(plugins, samples, base) };
         const { samples, loss } = trainingContext.withLossTerms(trainingSamples(data, classNames, h.classBalanced));
         head = await trainPass(trainer, architecture, head.parameters, head.state, samples, loss, pass, context.signal);

@@ -13,6 +13,8 @@ export interface ReplayTrainingContext {
   /** Output indices of classes the previous version had / that are new in this one. */
   readonly oldClasses: readonly number[];
   readonly newClasses: readonly number[];
+  /** Output indices of old classes that this update brings new samples of (new looks, new instances). */
+  readonly arrivingClasses: ReadonlySet<number>;
   /** K: classNames[0..K) are all old classes (the distillable prefix). */
   readonly oldPrefix: number;
   /** The previous version's logits over classNames[0..oldPrefix), or null on the first version. */
