@@ -15,7 +15,7 @@ import { REPLAY_DEFAULTS } from '../main/engine/learners/replay/hyper-parameters
 import { seededRandom } from '../main/engine/seeded-random.js';
 import type { HeadTrainer, TrainRequest } from '../main/engine/training/head-trainer.js';
 import { TypeScriptTrainer } from '../main/engine/training/typescript-trainer.js';
-import { agreeWithLabels } from '../main/engine/learners/plugins/distillation.js';
+import { labelTargets } from '../main/engine/learners/plugins/distillation.js';
 import { embedCaltech, pick, rowsOf, type EmbeddedPhotos } from './support/embeddings.js';
 import { CALTECH_DIR } from './support/paths.js';
 import { tempDir } from './support/project.js';
@@ -79,12 +79,12 @@ async function lineDrawings(classes: readonly string[], perClass: number, split:
 
 describe('replay learner', () => {
   it('distillation never holds a prediction that a label contradicts', () => {
-    // Three old classes, 0 and 1 with new samples; rows labelled 0 (teacher agrees), 1 (teacher says 2),
-    // 2 (teacher says 0, but class 2 got no new samples: plain distillation), 3 (a new class).
+    // Three old classes, 0 and 1 with new samples; rows labelled 0, 1 (the teacher says 2),
+    // 2 (the teacher says 0, but class 2 got no new samples: plain distillation), 3 (a new class).
     const logits = Float32Array.from([5, 1, 0, /**/ 0, 1, 4, /**/ 3, 2, 1, /**/ 3, 2, 1]);
-    const changed = agreeWithLabels(logits, { labels: Int32Array.from([0, 1, 2, 3]), count: 4 }, 3, 2, new Set([0, 1]));
-    expect(changed).toBe(1);
-    expect([...logits]).toEqual([5, 1, 0, /**/ 0, 20, 0, /**/ 3, 2, 1, /**/ 3, 2, 1]);
+    const changed = labelTargets(logits, { labels: Int32Array.from([0, 1, 2, 3]), count: 4 }, 3, 2, new Set([0, 1]));
+    expect(changed).toBe(2);
+    expect([...logits]).toEqual([20, 0, 0, /**/ 0, 20, 0, /**/ 3, 2, 1, /**/ 3, 2, 1]);
   });
 
   it('learns a new look of known classes (line drawings after photos) where plain distillation holds the old predictions', async () => {
@@ -97,7 +97,7 @@ describe('replay learner', () => {
       return { before: accuracy(replay, first, drawingsTest), drawings: accuracy(replay, second, drawingsTest), photos: accuracy(replay, second, pick(test, FIRST)) };
     };
     const corrected = await run({});
-    const pinned = await run({ distillationLabelCorrection: false });
+    const pinned = await run({ labelsOverrideDistillation: false });
     expect(corrected.drawings).toBeGreaterThan(corrected.before);
     expect(corrected.drawings).toBeGreaterThan(pinned.drawings);
     expect(corrected.photos).toBeGreaterThanOrEqual(accuracy(replay, await replay.update(null, { classNames: FIRST, added: photos, removed: noFeatures(train.dim) }), pick(test, FIRST)) - 0.05);

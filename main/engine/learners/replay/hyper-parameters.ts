@@ -79,9 +79,9 @@ export interface ReplayHyperParameters {
   /** LwF/iCaRL distillation of old logits; 0 disables. */
   distillationWeight: number;
   distillationTemperature: number;
-  /** Where the previous head ranks another old class above a sample's (old-class) label, distill
-   * towards the label instead, so distillation never holds what a label contradicts. */
-  distillationLabelCorrection: boolean;
+  /** For old classes that an update brings new samples of, distill their rows towards the labels
+   * rather than the previous head, so distillation never holds what new labels contradict. */
+  labelsOverrideDistillation: boolean;
   biasCorrection: (typeof BIAS_CORRECTIONS)[number];
   /** balanced-finetune: epochs over the (class-balanced) buffer and their learning rate. */
   finetuneEpochs: number;
@@ -107,7 +107,7 @@ export const REPLAY_DEFAULTS: Readonly<ReplayHyperParameters> = Object.freeze({
   translateOnlyAbsentClasses: true,
   distillationWeight: 3,
   distillationTemperature: 2,
-  distillationLabelCorrection: true,
+  labelsOverrideDistillation: true,
   biasCorrection: 'balanced-finetune',
   finetuneEpochs: 10,
   finetuneLearningRate: 0.05,
