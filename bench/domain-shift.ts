@@ -12,6 +12,7 @@
 //   const run = await runDomainScenario(data, () => incrementalLearner('replay', { distillationWeight: 1 }));
 //   run.steps[1].accuracy.drawing  // accuracy on the drawings' test images after learning them
 //   await closeScenarioTrainer();
+import { argmaxClassNames } from '../main/engine/accuracy-report.js';
 import type { HyperParameters, LabeledFeatures, Learner, LearnerId, LearnerState } from '../main/engine/learners/index.js';
 import { getLearner, noFeatures } from '../main/engine/learners/index.js';
 import type { HeadTrainer } from '../main/engine/training/head-trainer.js';
@@ -54,14 +55,6 @@ export async function closeScenarioTrainer(): Promise<void> {
   sharedTrainer = undefined;
 }
 
-function argmaxNames(scores: Float32Array, count: number, classNames: readonly string[]): string[] {
-  const C = classNames.length;
-  return Array.from({ length: count }, (_, n) => {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (scores[n * C + c]! > scores[n * C + best]!) best = c;
-    return classNames[best]!;
-  });
-}
 
 /** A product learner (by id, or any Learner) updated with each step's new samples only. */
 export function incrementalLearner(learner: LearnerId | Learner, hyperParameters?: HyperParameters): ScenarioLearner {
@@ -76,7 +69,7 @@ export function incrementalLearner(learner: LearnerId | Learner, hyperParameters
       );
     },
     predict(test) {
-      return argmaxNames(l.predict(state!, test.features, test.count), test.count, l.classNames(state!));
+      return argmaxClassNames(l.predict(state!, test.features, test.count), test.count, l.classNames(state!));
     },
   };
 }
@@ -95,7 +88,7 @@ export function jointLearner(learner: LearnerId | Learner = 'analytic', hyperPar
       );
     },
     predict(test) {
-      return argmaxNames(l.predict(state!, test.features, test.count), test.count, l.classNames(state!));
+      return argmaxClassNames(l.predict(state!, test.features, test.count), test.count, l.classNames(state!));
     },
   };
 }

@@ -1,5 +1,6 @@
 // Section `accuracy`: class-incremental accuracy of the product learners on real embeddings,
 // against joint training (upper bound) and naive fine-tuning (lower bound) in the same run.
+import { argmaxClassNames } from '../main/engine/accuracy-report.js';
 import {
   accuracyByClass, averageIncrementalAccuracy, bestSoFar, evaluatePredictions, finalAccuracy, type EvaluationReport,
 } from '../main/engine/evaluation/index.js';
@@ -30,14 +31,6 @@ interface Method {
   scores(test: LabeledFeatures): { scores: Float32Array; classNames: readonly string[] };
 }
 
-function argmaxNames(scores: Float32Array, count: number, classNames: readonly string[]): string[] {
-  const C = classNames.length;
-  return Array.from({ length: count }, (_, n) => {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (scores[n * C + c]! > scores[n * C + best]!) best = c;
-    return classNames[best]!;
-  });
-}
 
 /** Gradient-trained learners run their steps on ONNX Runtime (CPU), as `keizoku update` does. */
 let sharedTrainer: HeadTrainer | undefined;
@@ -107,7 +100,7 @@ async function runProtocol(method: Method, steps: readonly StepData[]): Promise<
     const { scores, classNames } = method.scores(step.testSeen);
     const report = evaluatePredictions({
       truth: step.testSeen.labels,
-      predicted: argmaxNames(scores, step.testSeen.count, classNames),
+      predicted: argmaxClassNames(scores, step.testSeen.count, classNames),
       classNames: step.seen,
       newClasses: step.fresh,
       oldClasses: step.old,
@@ -225,7 +218,7 @@ async function runDataset(spec: DatasetSpec, context: BenchContext, extractor: P
   head.train(last.trainSeen, NAIVE_DEFAULTS);
   const checkReport = evaluatePredictions({
     truth: last.testSeen.labels,
-    predicted: argmaxNames(head.predict(last.testSeen.features, last.testSeen.count), last.testSeen.count, head.classNames),
+    predicted: argmaxClassNames(head.predict(last.testSeen.features, last.testSeen.count), last.testSeen.count, head.classNames),
     classNames: last.seen,
     newClasses: last.seen,
   });

@@ -8,6 +8,7 @@ import onnxProto from 'onnx-proto';
 import type { ExportResult } from '../api/contract.js';
 import { versionTemperature } from '../confidence.js';
 import { loadHeadModel } from '../head-model.js';
+import { floatValueInfo } from '../onnx/float-value-info.js';
 import { attr, GraphBuilder } from '../onnx/graph-builder.js';
 import { UsageError, type Project } from '../project.js';
 import { checkExportTargets, EXPORT_PRODUCER, LABELS_FORMAT, placeFile } from './export-target.js';
@@ -85,9 +86,9 @@ export async function runExport(project: Project, outPath: string, options: Expo
     output: [
       backbone.featuresName === EXPORT_OUTPUTS.features && backboneFeaturesInfo
         ? new onnx.ValueInfoProto(backboneFeaturesInfo)
-        : valueInfo(EXPORT_OUTPUTS.features, ['N', backbone.featureDim]),
-      valueInfo(EXPORT_OUTPUTS.scores, ['N', classNames.length]),
-      valueInfo(EXPORT_OUTPUTS.probabilities, ['N', classNames.length]),
+        : floatValueInfo(EXPORT_OUTPUTS.features, ['N', backbone.featureDim]),
+      floatValueInfo(EXPORT_OUTPUTS.scores, ['N', classNames.length]),
+      floatValueInfo(EXPORT_OUTPUTS.probabilities, ['N', classNames.length]),
     ],
   });
   const labels: LabelsFile = {
@@ -136,18 +137,4 @@ export async function runExport(project: Project, outPath: string, options: Expo
     temperature,
     timingsMs: { total: performance.now() - started },
   };
-}
-
-function valueInfo(name: string, shape: (number | string)[]): onnxProto.onnx.ValueInfoProto {
-  return new onnx.ValueInfoProto({
-    name,
-    type: new onnx.TypeProto({
-      tensorType: new onnx.TypeProto.Tensor({
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: new onnx.TensorShapeProto({
-          dim: shape.map((d) => (typeof d === 'number' ? new onnx.TensorShapeProto.Dimension({ dimValue: d }) : new onnx.TensorShapeProto.Dimension({ dimParam: d }))),
-        }),
-      }),
-    }),
-  });
 }

@@ -5,6 +5,7 @@
 // together compute exactly what the whole model computes.
 import onnxProto from 'onnx-proto';
 import { featureSubgraph } from '../export/feature-subgraph.js';
+import { floatValueInfo } from '../onnx/float-value-info.js';
 
 const { onnx } = onnxProto;
 type ModelProto = onnxProto.onnx.ModelProto;
@@ -49,20 +50,8 @@ export function splitBackbone(model: ModelProto, options: { inputName: string; f
   if (crossing.length > 0) throw new BackboneSplitError(`cutting at '${cut}' leaves the top reading ${crossing.join(', ')} from below the cut`);
 
   const declared = (name: string) => (graph.output ?? []).find((output) => output.name === name);
-  const floatTensor = (name: string, dims: (number | string)[]) =>
-    new onnx.ValueInfoProto({
-      name,
-      type: new onnx.TypeProto({
-        tensorType: new onnx.TypeProto.Tensor({
-          elemType: onnx.TensorProto.DataType.FLOAT,
-          shape: new onnx.TensorShapeProto({
-            dim: dims.map((d) => (typeof d === 'number' ? new onnx.TensorShapeProto.Dimension({ dimValue: d }) : new onnx.TensorShapeProto.Dimension({ dimParam: d }))),
-          }),
-        }),
-      }),
-    });
   // The cut's shape is whatever the bottom computes; symbolic here, fixed once ONNX Runtime runs it.
-  const cutInfo = floatTensor(cut, ['N', 'C', 'H', 'W']);
+  const cutInfo = floatValueInfo(cut, ['N', 'C', 'H', 'W']);
   const part = (name: string, nodes: NodeProto[], initializers: TensorProto[], inputs: onnxProto.onnx.IValueInfoProto[], output: onnxProto.onnx.IValueInfoProto) =>
     new onnx.ModelProto({
       irVersion: model.irVersion,
@@ -74,7 +63,7 @@ export function splitBackbone(model: ModelProto, options: { inputName: string; f
   if (!imageInput) throw new BackboneSplitError(`no input named '${inputName}'`);
   return {
     bottom: part('keizoku-bottom', bottomPart.nodes, bottomPart.initializers, [imageInput], cutInfo),
-    top: part('keizoku-top', topNodes, topInitializers, [cutInfo], declared(featuresName) ?? floatTensor(featuresName, ['N', 'D'])),
+    top: part('keizoku-top', topNodes, topInitializers, [cutInfo], declared(featuresName) ?? floatValueInfo(featuresName, ['N', 'D'])),
     topNodes,
     topInitializers,
   };
