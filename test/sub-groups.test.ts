@@ -1,23 +1,12 @@
 // Accuracy per sub-group (the first folder below a class folder): a real project whose class
 // `ketch` holds photos at its top and line drawings in `ketch/drawings/`, run through the real CLI.
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { EvalResultSchema, UpdateResultSchema } from '../main/engine/api/contract.js';
 import { accuracyBySubGroup, subGroupOf, subGroupsByMember } from '../main/engine/sub-groups.js';
-import { CALTECH_DIR } from './support/paths.js';
+import { drawCaltechLines as drawLines } from './support/drawings.js';
 import { addCaltechClasses, runCli, tempDir } from './support/project.js';
-
-/** Line drawings of Caltech photos as PNGs: greyscale → Laplacian edges → threshold → invert. */
-async function drawLines(className: string, split: 'train' | 'test', range: [number, number], into: string): Promise<void> {
-  const from = path.join(CALTECH_DIR, split, className);
-  mkdirSync(into, { recursive: true });
-  for (const name of readdirSync(from).sort().slice(...range)) {
-    await sharp(path.join(from, name)).greyscale().convolve({ width: 3, height: 3, kernel: [-1, -1, -1, -1, 8, -1, -1, -1, -1] }).threshold(30).negate()
-      .png().toFile(path.join(into, `${name}.png`));
-  }
-}
 
 describe('sub-groups', () => {
   it('a sub-group is the first folder below the class folder; a hash with copies in two places counts once', () => {
