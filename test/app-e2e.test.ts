@@ -7,9 +7,10 @@ import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, startServe } from './support/browser.js';
+import { drawCaltechLines } from './support/drawings.js';
 import { truncated } from './support/fixtures.js';
 import { CALTECH_DIR } from './support/paths.js';
-import { addCaltechClasses, tempDir } from './support/project.js';
+import { addCaltechClasses, runCli, tempDir } from './support/project.js';
 
 const PER_CLASS = 10;
 const WAIT = { timeout: 150_000, interval: 250 };
@@ -165,6 +166,31 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       expect(cspViolations).toEqual([]);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- keizoku serve stderr ---\n${server.output().stderr}\n--- samples ---\n${sampleRows(root)}`, { cause: error });
+    } finally {
+      await context.close();
+      await server.stop();
+    }
+  });
+
+  it('shows a class\'s subfolders on its card and their accuracy on the Results screen', async () => {
+    const project = tempDir('keizoku-e2e-groups-');
+    addCaltechClasses(project, ['airplanes', 'ketch'], { limit: 8 });
+    await drawCaltechLines('ketch', 'train', [8, 16], path.join(project, 'ketch', 'drawings'));
+    const learned = runCli(['update', '--root', project]);
+    expect(learned.status, learned.stderr).toBe(0);
+    const server = await startServe(['--root', project]);
+    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    const page = await context.newPage();
+    try {
+      await page.goto(server.url);
+      await expect.poll(() => page.locator('[data-class="ketch"]').textContent(), WAIT).toContain('drawings 8');
+      expect(await page.locator('[data-class="airplanes"]').textContent()).not.toContain('drawings');
+      await page.getByRole('button', { name: 'Results' }).click();
+      const table = page.getByRole('region', { name: 'Per-sub-group accuracy' });
+      await table.waitFor(WAIT);
+      expect(await table.locator('tr[data-sub-group="ketch/drawings"]').textContent()).toMatch(/ketch · drawings\s*\d+ %\s*\d+\/\d+/);
+      expect(await table.locator('tr[data-sub-group="ketch/"]').textContent()).toContain('top level');
+      expect(await table.locator('tr[data-sub-group^="airplanes/"]').count()).toBe(0);
     } finally {
       await context.close();
       await server.stop();

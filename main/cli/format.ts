@@ -20,7 +20,18 @@ function accuracy(report: AccuracyReport): string[] {
   if (worst.length > 0 && report.perClass.length > 1 && worst[0]!.accuracy! < 1) {
     lines.push(`Weakest classes: ${worst.map((entry) => `${entry.className} ${percent(entry.accuracy).trim()}`).join(', ')}`);
   }
-  return lines;
+  return [...lines, ...subGroups(report)];
+}
+
+/** One line per sub-group of the classes that have sub-folders, so a new look is seen on its own. */
+function subGroups(report: AccuracyReport): string[] {
+  if (!report.perGroup?.length) return [];
+  const label = (entry: NonNullable<AccuracyReport['perGroup']>[number]) => `${entry.className} · ${entry.group ?? '(top level)'}`;
+  const width = Math.max(...report.perGroup.map((entry) => label(entry).length));
+  return [
+    'Per sub-group:',
+    ...report.perGroup.map((entry) => `  ${label(entry).padEnd(width)} ${percent(entry.accuracy)}  (${entry.correct}/${entry.count})`),
+  ];
 }
 
 export function formatUpdate(result: UpdateResult): string {

@@ -1,6 +1,7 @@
 import type { AccuracyReport } from './api/contract.js';
 import { accuracyByClass, evaluatePredictions } from './evaluation/index.js';
 import type { LabeledFeatures, Learner } from './learners/index.js';
+import { accuracyBySubGroup } from './sub-groups.js';
 
 /** The arg-max class of each row, per the learner's scores. */
 export function predictClassNames<S>(learner: Learner<S>, state: S, samples: LabeledFeatures): string[] {
@@ -24,7 +25,8 @@ export function argmaxClassNames(scores: Float32Array, count: number, classNames
 
 /**
  * The public accuracy report: retained / new / overall, per class, confusion, and — when the
- * previous version's predictions on the same samples are given — forgetting against it.
+ * previous version's predictions on the same samples are given — forgetting against it; with
+ * each sample's sub-group, accuracy per sub-group of the classes that have them.
  */
 export function buildAccuracyReport(input: {
   truth: readonly string[];
@@ -32,6 +34,8 @@ export function buildAccuracyReport(input: {
   previousPredicted: readonly string[] | null;
   classNames: readonly string[];
   newClasses: readonly string[];
+  /** Each sample's sub-group (null: top level of its class), and the sub-groups each class has. */
+  subGroups?: { of: readonly (string | null)[]; known: ReadonlyMap<string, ReadonlySet<string | null>> };
 }): AccuracyReport {
   const reference = input.previousPredicted
     ? accuracyByClass(evaluatePredictions({ truth: input.truth, predicted: input.previousPredicted, newClasses: [] }))
@@ -45,6 +49,9 @@ export function buildAccuracyReport(input: {
   });
   const newClasses = new Set(input.newClasses);
   const current = accuracyByClass(report);
+  const perGroup = input.subGroups
+    ? accuracyBySubGroup({ truth: input.truth, predicted: input.predicted, groups: input.subGroups.of, knownGroups: input.subGroups.known, classOrder: report.confusion.classes })
+    : undefined;
   return {
     sampleCount: report.sampleCount,
     retained: report.retained,
@@ -69,5 +76,6 @@ export function buildAccuracyReport(input: {
           })),
         }
       : null,
+    ...(perGroup ? { perGroup } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { embedFilesCached } from './embed-files-cached.js';
 import { FeatureRuntime } from './feature-runtime.js';
 import { loadHeadModel } from './head-model.js';
 import { UsageError, type Project } from './project.js';
+import { knownSubGroups, subGroupOf } from './sub-groups.js';
 
 /**
  * Accuracy of the head version on an external labeled folder (same layout: one subfolder
@@ -45,6 +46,8 @@ export async function runEvaluateFolder(project: Project, dataDir: string): Prom
       previousPredicted: null,
       classNames,
       newClasses: version.classes.filter((entry) => entry.introducedIn === version.id).map((entry) => entry.name),
+      // Every file of the data folder is a sample of its own, so each counts in its own sub-group.
+      subGroups: { of: usable.map((file) => subGroupOf(file.relPath)), known: knownSubGroups(usable) },
     });
     return {
       command: 'eval',

@@ -3,6 +3,7 @@ import type { ClassCard, Overview } from './api/app-api.js';
 import { compareCodeUnits, scanProject } from './dataset/scan.js';
 import type { Project } from './project.js';
 import { stateDirNameInside } from './sample-sync.js';
+import { subGroupOf } from './sub-groups.js';
 import { summarizeVersion } from './version-summary.js';
 
 const THUMBNAILS_PER_CLASS = 4;
@@ -38,6 +39,7 @@ export async function projectOverview(project: Project): Promise<Overview> {
       continue;
     }
     card.files++;
+    countSubGroup(card, subGroupOf(file.relPath));
     if (unchanged && row.status === 'ready') card.ready++;
     // An update assigns every sample a split; a row without one arrived after the last update.
     if (!unchanged || row.split === null || head === undefined) card.newSinceUpdate++;
@@ -48,6 +50,7 @@ export async function projectOverview(project: Project): Promise<Overview> {
     if (!cards.has(name)) cards.set(name, { name, files: 0, ready: 0, newSinceUpdate: 0, failed: 0, status: 'removed', thumbnails: [] });
   }
 
+  for (const card of cards.values()) card.subGroups?.sort((a, b) => compareCodeUnits(a.name, b.name));
   const classes = [...cards.values()].sort((a, b) => compareCodeUnits(a.name, b.name));
   const totals = { files: 0, ready: 0, newSinceUpdate: 0, failed: failed.length };
   for (const card of classes) {
@@ -66,4 +69,12 @@ export async function projectOverview(project: Project): Promise<Overview> {
     head: head ? summarizeVersion(head, store) : null,
     hasChanges,
   };
+}
+
+function countSubGroup(card: ClassCard, group: string | null): void {
+  if (group === null) return;
+  card.subGroups ??= [];
+  const entry = card.subGroups.find((candidate) => candidate.name === group);
+  if (entry) entry.files++;
+  else card.subGroups.push({ name: group, files: 1 });
 }

@@ -8,6 +8,7 @@ import { getLearner, type HyperParameters, type LabeledFeatures } from './learne
 import type { Project } from './project.js';
 import { syncSamples } from './sample-sync.js';
 import type { Member, VersionClass } from './store/versions.js';
+import { subGroupsByMember } from './sub-groups.js';
 import { buildTrainingSet, diffMembers, selectReplayBuffer } from './training-set.js';
 import { HeadMovedError } from './update-errors.js';
 import { summarizeVersion } from './version-summary.js';
@@ -37,7 +38,8 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     options.signal?.throwIfAborted();
 
     const trainStarted = performance.now();
-    const set = buildTrainingSet(sync.classNames, store.samples.all(), settings.heldOutFraction);
+    const samples = store.samples.all();
+    const set = buildTrainingSet(sync.classNames, samples, settings.heldOutFraction);
     const head = store.versions.head();
     const continuesHead =
       head !== undefined && head.backbone === backbone.key && head.learner === learner.id && head.featureDim === backbone.featureDim;
@@ -123,12 +125,14 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     const calibration = calibrateOnHeldOut(heldOutScores, heldOut.labels, scoreColumns);
     const previousPredicted =
       previousState && head ? predictClassNames(learner, previousState, heldOut) : null;
+    const subGroups = subGroupsByMember(samples.filter((sample) => sample.status === 'ready' && set.classNames.includes(sample.className)));
     const report = buildAccuracyReport({
       truth: heldOut.labels,
       predicted,
       previousPredicted,
       classNames,
       newClasses: addedClasses,
+      subGroups: { of: set.heldOut.map(subGroups.groupOf), known: subGroups.known },
     });
     const evaluateMs = performance.now() - evaluateStarted;
     maybeCrash('after-evaluate');

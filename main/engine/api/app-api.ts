@@ -35,6 +35,8 @@ export const ClassCardSchema = z.object({
   status: z.enum(['learned', 'new', 'removed']),
   /** up to four relPaths for thumbnails, of files the decoder has accepted */
   thumbnails: z.array(z.string()),
+  /** files per subfolder (the first folder below the class folder), sorted by name; only for classes that have subfolders */
+  subGroups: z.array(z.object({ name: z.string(), files: z.number().int() })).optional(),
 });
 export type ClassCard = z.infer<typeof ClassCardSchema>;
 

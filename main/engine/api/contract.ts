@@ -30,6 +30,17 @@ export const ForgettingSchema = z.object({
   perClass: z.array(z.object({ className: z.string(), previous: Fraction, current: Fraction, drop: z.number() })),
 });
 
+/** Accuracy on the held-out samples of one sub-group of a class: the first folder below its
+ * class folder (`cat/sketches/x.jpg` → `sketches`); null group: files directly in the class folder. */
+export const GroupAccuracySchema = z.object({
+  className: z.string(),
+  group: z.string().nullable(),
+  accuracy: Fraction,
+  correct: z.number().int(),
+  count: z.number().int(),
+});
+export type GroupAccuracy = z.infer<typeof GroupAccuracySchema>;
+
 export const AccuracyReportSchema = z.object({
   sampleCount: z.number().int(),
   retained: Fraction,
@@ -39,6 +50,9 @@ export const AccuracyReportSchema = z.object({
   /** rows: true class, columns: predicted class, both in classNames order */
   confusion: z.object({ classNames: z.array(z.string()), counts: z.array(z.array(z.number().int())) }),
   forgetting: ForgettingSchema.nullable(),
+  /** Per (class, sub-group), for the classes with sub-folders; present only when some class has
+   * them (and absent from versions stored before it existed). */
+  perGroup: z.array(GroupAccuracySchema).optional(),
 });
 export type AccuracyReport = z.infer<typeof AccuracyReportSchema>;
 
