@@ -1,9 +1,7 @@
 // The replay learner on real backbone features of shared Caltech photos: imprinting, buffer
 // budgets and selection, exact rollback, removal, distillation, determinism, and the trainer
 // taken from the update context.
-import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   getLearner, LearnerInputError, noFeatures, type ComposedState, type HyperParameters, type LabeledFeatures, type Learner, type ReplayState,
@@ -17,7 +15,7 @@ import type { HeadTrainer, TrainRequest } from '../main/engine/training/head-tra
 import { TypeScriptTrainer } from '../main/engine/training/typescript-trainer.js';
 import { labelTargets } from '../main/engine/learners/plugins/distillation.js';
 import { embedCaltech, pick, rowsOf, type EmbeddedPhotos } from './support/embeddings.js';
-import { CALTECH_DIR } from './support/paths.js';
+import { drawCaltechLines } from './support/drawings.js';
 import { tempDir } from './support/project.js';
 
 const FIRST = ['Leopards', 'airplanes', 'bonsai'];
@@ -63,17 +61,10 @@ async function twoSteps(hyperParameters: HyperParameters, context: { trainer?: H
   return { first, second };
 }
 
-/** Line drawings of photos, as a new look of known classes: greyscale → edges → threshold → invert. */
+/** Line drawings of photos, as a new look of known classes. */
 async function lineDrawings(classes: readonly string[], perClass: number, split: 'train' | 'test'): Promise<EmbeddedPhotos> {
   const root = tempDir();
-  for (const className of classes) {
-    const from = path.join(CALTECH_DIR, split, className);
-    mkdirSync(path.join(root, split, className), { recursive: true });
-    for (const name of readdirSync(from).sort().slice(0, perClass)) {
-      await sharp(path.join(from, name)).greyscale().convolve({ width: 3, height: 3, kernel: [-1, -1, -1, -1, 8, -1, -1, -1, -1] }).threshold(30).negate()
-        .png().toFile(path.join(root, split, className, `${name}.png`));
-    }
-  }
+  for (const className of classes) await drawCaltechLines(className, split, [0, perClass], path.join(root, split, className));
   return embedCaltech(classes, perClass, split, root);
 }
 
