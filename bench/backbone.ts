@@ -13,12 +13,13 @@ export interface LoadedBackbone {
   threads: SessionThreads;
 }
 
-export function resolveDefaultBackbone(cacheDir: string): Promise<ResolvedBackbone> {
-  return resolveBackbone(undefined, { cacheDir, mirrorDir: MODEL_MIRROR_DIR, allowDownload: false });
+/** `id`: a catalog id (default: the catalog's default), for variant measurements. */
+export function resolveDefaultBackbone(cacheDir: string, id?: string): Promise<ResolvedBackbone> {
+  return resolveBackbone(id, { cacheDir, mirrorDir: MODEL_MIRROR_DIR, allowDownload: false });
 }
 
-export async function loadBackbone(cacheDir: string): Promise<LoadedBackbone> {
-  const backbone = await resolveDefaultBackbone(cacheDir);
+export async function loadBackbone(cacheDir: string, id?: string): Promise<LoadedBackbone> {
+  const backbone = await resolveDefaultBackbone(cacheDir, id);
   const threads = defaultThreads();
   const { session } = await openSession(backbone.onnxPath, 'cpu', threads);
   const extractor = createOnnxFeatureExtractor(

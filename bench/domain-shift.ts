@@ -128,11 +128,12 @@ function selectRows(data: LabeledFeatures, rows: readonly number[]): LabeledFeat
 /**
  * Generates (or finds) the derived images, loads the default backbone and embeds every split
  * through the product pipeline (embedFiles; via the bench's embedding cache when
- * KEIZOKU_BENCH_EMBEDDING_CACHE=1). `cacheDir` is the backbone cache (the bench's context.cacheDir).
+ * KEIZOKU_BENCH_EMBEDDING_CACHE=1). `cacheDir` is the backbone cache (the bench's context.cacheDir);
+ * `backboneId` a catalog id other than the default, for variant measurements.
  */
-export async function loadDomainData(cacheDir: string, log: (message: string) => void = () => {}): Promise<DomainData> {
+export async function loadDomainData(cacheDir: string, log: (message: string) => void = () => {}, backboneId?: string): Promise<DomainData> {
   const files = await prepareDomainFiles(log);
-  const { extractor, session, backbone } = await loadBackbone(cacheDir);
+  const { extractor, session, backbone } = await loadBackbone(cacheDir, backboneId);
   let failed = 0;
   let embedMs = 0;
   let images = 0;

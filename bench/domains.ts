@@ -184,8 +184,46 @@ function instanceTable(r: Results, domain: InstanceDomain): Table {
   };
 }
 
+/** Analytic variants (issue 9): fixed λ against λ chosen per update by GCV, on the default
+ * backbone and on its taps entry (1280 + 320 + 96 pooled features). */
+const TAPS_BACKBONE = 'mobilenet-v2-1.0-224-quant-taps';
+const VARIANTS = [
+  { label: 'analytic, fixed λ 0.5 (default)', backbone: 'default', hyperParameters: undefined },
+  { label: 'analytic, λ by GCV', backbone: 'default', hyperParameters: { lambdaSelection: 'gcv' } },
+  { label: 'analytic, fixed λ 0.5', backbone: TAPS_BACKBONE, hyperParameters: undefined },
+  { label: 'analytic, λ by GCV', backbone: TAPS_BACKBONE, hyperParameters: { lambdaSelection: 'gcv' } },
+] as const;
+
+function variantTable(r: Results, variants: readonly DomainScenarioResult[], defaultKey: string): Table {
+  const last = r.domain.joint.steps.length - 1;
+  const joint = r.domain.joint.steps[last]!;
+  const headers = ['backbone', 'learner (incremental)'];
+  for (const d of DOMAINS) headers.push(`${d} %`, `${d} ÷ joint`);
+  headers.push('mean %', 'mean ÷ joint', 'learn s (3 updates)');
+  const rows = VARIANTS.map((v, i) => {
+    const steps = variants[i]!.steps;
+    const final = steps[last]!;
+    const cells = [`\`${v.backbone === 'default' ? defaultKey : v.backbone}\``, v.label];
+    for (const d of DOMAINS) cells.push(pct(final.accuracy[d]), ratio(final.accuracy[d], joint.accuracy[d], 3));
+    cells.push(pct(final.meanSeen), ratio(final.meanSeen, joint.meanSeen, 3), fixed(steps.reduce((s, step) => s + step.learnMs, 0) / 1000));
+    return cells;
+  });
+  return {
+    caption:
+      'Analytic variants, after all three updates (the reference is the same as above: joint analytic, fixed λ, default backbone). GCV: λ chosen at every update ' +
+      'from 0.01, 0.03, 0.1, 0.3, 1, 3 by generalized cross-validation on the training statistics (never on test images); taps: the default MobileNetV2 with its ' +
+      '7×7×320 and 14×14×96 block outputs pooled, each block L2-normalized, appended (1696-d)',
+    headers,
+    align: headers.map((_, i) => (i < 2 ? 'l' : 'r')),
+    rows,
+    reading: [],
+  };
+}
+
 export async function domainShiftBench(context: BenchContext): Promise<SectionOutput> {
   const data = await loadDomainData(context.cacheDir, context.log);
+  const tapsData = await loadDomainData(context.cacheDir, context.log, TAPS_BACKBONE);
+  const variants: DomainScenarioResult[] = [];
   const domain = {} as Results['domain'];
   const instances = {} as Results['instances'];
   try {
@@ -199,6 +237,10 @@ export async function domainShiftBench(context: BenchContext): Promise<SectionOu
         context.log(`new instances (${d}) with ${id}`);
         instances[d][id] = await runInstanceScenario(data, FACTORIES[id], INSTANCE_UPDATES, d);
       }
+    }
+    for (const v of VARIANTS) {
+      context.log(`new domains with ${v.label} on ${v.backbone}`);
+      variants.push(await runDomainScenario(v.backbone === 'default' ? data : tapsData, () => incrementalLearner('analytic', v.hyperParameters)));
     }
   } finally {
     await closeScenarioTrainer();
@@ -228,7 +270,7 @@ export async function domainShiftBench(context: BenchContext): Promise<SectionOu
       `distillation weight ${REPLAY_DEFAULTS.distillationWeight}; trained on ONNX Runtime, CPU), each updated with only the new samples. ` +
       `Every figure is compared with the **reference**: the analytic learner retrained from scratch on all training images seen so far (all domains), measured in the same run. ` +
       `The scenarios are callable with any learner: \`runDomainScenario(loadDomainData(…), () => incrementalLearner('replay', hyperParameters))\` in bench/domain-shift.ts.`,
-    tables: [domainStepTable(r), finalDomainTable(r), corruptionTable(r), ...INSTANCE_DOMAINS.map((d) => instanceTable(r, d))],
+    tables: [domainStepTable(r), finalDomainTable(r), corruptionTable(r), ...INSTANCE_DOMAINS.map((d) => instanceTable(r, d)), variantTable(r, variants, data.backboneKey)],
     data: {
       classes: data.classes,
       parameters: DOMAIN_PARAMETERS,
@@ -238,6 +280,7 @@ export async function domainShiftBench(context: BenchContext): Promise<SectionOu
       embedMs: data.embedMs,
       domain,
       instances,
+      variants: VARIANTS.map((v, i) => ({ ...v, result: variants[i] })),
     },
   };
 }

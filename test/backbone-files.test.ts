@@ -21,6 +21,8 @@ describe('backbone catalog', () => {
     expect(byId['mobilenet-v2-1.0-224-quant']?.url).toBe(
       'https://raw.githubusercontent.com/google-coral/test_data/104342d2d3480b3e66203073dac24f4e2dbb4c41/mobilenet_v2_1.0_224_quant.tflite',
     );
+    // The taps entry is the default's file with a richer feature output, not another download.
+    expect(byId['mobilenet-v2-1.0-224-quant-taps']?.sha256).toBe(byId['mobilenet-v2-1.0-224-quant']?.sha256);
     for (const entry of catalog.backbones) {
       // the shared mirror holds exactly the published bytes
       expect(readFileSync(path.join(CORAL_DIR, entry.fileName)).length).toBe(entry.bytes);

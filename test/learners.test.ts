@@ -6,6 +6,8 @@ import {
 } from '../main/engine/learners/index.js';
 import { choleskyInPlace, choleskySolveInPlace } from '../main/engine/learners/linalg/cholesky.js';
 import { choleskyInPlaceOnnx } from '../main/engine/learners/linalg/cholesky-onnx.js';
+import { lowerTriangularInverse } from '../main/engine/learners/linalg/triangular-inverse-onnx.js';
+import { LAMBDA_GRID, selectLambdaGcv } from '../main/engine/learners/analytic.js';
 
 // Synthetic Gaussian clusters: exactness is a property of the math, not of the data, and tests
 // must not depend on embedding files. Real-data accuracy lives in the benchmarks.
@@ -324,6 +326,123 @@ describe('analytic learner', () => {
     expect(core(previous).weights).toEqual(weights);
     expect(core(previous).classNames).toEqual(['a', 'b']);
     expect(Object.isFrozen(previous)).toBe(true);
+  });
+});
+
+describe('analytic learner: λ chosen by GCV', () => {
+  const analytic = getLearner('analytic');
+  const core = (state: LearnerState) => (state as ComposedState<AnalyticState>).core;
+
+  it('inverts a triangular factor blocked on ORT: L·X = I', async () => {
+    const n = 300;
+    const random = seededRandom(5);
+    const m = Array.from({ length: n * n }, () => random() - 0.5);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) {
+      let s = i === j ? n : 0;
+      for (let k = 0; k < n; k++) s += m[i * n + k]! * m[j * n + k]!;
+      a[i * n + j] = s;
+    }
+    choleskyInPlace(a, n);
+    const x = await lowerTriangularInverse(a, n, 64); // 5 block rows: 4 of them use the ORT Gemm
+    let worst = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      if (j > i) { expect(x[i * n + j]).toBe(0); continue; }
+      let s = 0;
+      for (let k = j; k <= i; k++) s += a[i * n + k]! * x[k * n + j]!;
+      worst = Math.max(worst, Math.abs(s - (i === j ? 1 : 0)));
+    }
+    expect(worst).toBeLessThan(1e-12);
+  });
+
+  it('scores each λ as brute-force GCV on the samples does: RSS and tr(H) from the statistics alone', async () => {
+    const names = ['a', 'b', 'c'];
+    const data = clusters(names, 15, 41);
+    const N = data.count, D = DIM, d1 = D + 1, C = names.length;
+    // x̃ = [x/‖x‖, 1] and one-hot y, independent of the learner's code.
+    const xt = new Float64Array(N * d1);
+    for (let r = 0; r < N; r++) {
+      const x = data.features.subarray(r * D, (r + 1) * D);
+      const norm = Math.hypot(...x);
+      for (let j = 0; j < D; j++) xt[r * d1 + j] = Math.fround(x[j]! / norm);
+      xt[r * d1 + D] = 1;
+    }
+    const gram = new Float64Array(d1 * d1);
+    const cross = new Float64Array(d1 * C);
+    for (let r = 0; r < N; r++) {
+      const c = names.indexOf(data.labels[r]!);
+      for (let i = 0; i < d1; i++) {
+        cross[i * C + c]! += xt[r * d1 + i]!;
+        for (let j = 0; j < d1; j++) gram[i * d1 + j]! += xt[r * d1 + i]! * xt[r * d1 + j]!;
+      }
+    }
+    const { lambda, scores } = await selectLambdaGcv(gram, cross, D, C, N);
+    expect(scores.map((s) => s.lambda)).toEqual([...LAMBDA_GRID]);
+    const brute = scores.map((score) => {
+      // H = X̃·A⁻¹·X̃ᵀ, column by column: solve A·v = x̃ᵣ for every sample.
+      const a = gram.slice();
+      for (let i = 0; i < D; i++) a[i * d1 + i]! += score.lambda;
+      choleskyInPlace(a, d1);
+      const v = new Float64Array(d1 * N);
+      for (let r = 0; r < N; r++) for (let i = 0; i < d1; i++) v[i * N + r] = xt[r * d1 + i]!;
+      choleskySolveInPlace(a, d1, v, N);
+      let trace = 0;
+      let rss = 0;
+      for (let r = 0; r < N; r++) {
+        const hRow = Array.from({ length: N }, (_, q) => {
+          let s = 0;
+          for (let i = 0; i < d1; i++) s += xt[r * d1 + i]! * v[i * N + q]!;
+          return s;
+        });
+        trace += hRow[r]!;
+        for (let c = 0; c < C; c++) {
+          const fitted = hRow.reduce((sum, h, q) => sum + (names.indexOf(data.labels[q]!) === c ? h : 0), 0);
+          rss += ((names.indexOf(data.labels[r]!) === c ? 1 : 0) - fitted) ** 2;
+        }
+      }
+      expect(score.dof).toBeCloseTo(trace, 8);
+      expect(score.rss).toBeCloseTo(rss, 8);
+      return (N * rss) / (N - trace) ** 2;
+    });
+    // The choice is the brute-force argmin; and it is not an edge of the grid by construction.
+    expect(lambda).toBe(LAMBDA_GRID[brute.indexOf(Math.min(...brute))]);
+    // tr(H) falls as λ grows, from near the feature count towards 1 (the bias alone).
+    for (let i = 1; i < scores.length; i++) expect(scores[i]!.dof).toBeLessThan(scores[i - 1]!.dof);
+    expect(scores[0]!.dof).toBeGreaterThan(D / 2);
+  });
+
+  it('incremental equals joint: the same λ is chosen and the same weights result', async () => {
+    const steps = [['a', 'b'], ['c'], ['d', 'e'], ['f']];
+    const data = clusters(ABC, 40, 11);
+    let state: LearnerState | null = null;
+    const seen: string[] = [];
+    for (const [t, step] of steps.entries()) {
+      seen.push(...step);
+      // Asked once: the selection mode carries over to later versions like λ does.
+      state = await analytic.update(state, adding([...seen], pick(data, (l) => step.includes(l))), t === 0 ? { hyperParameters: { lambdaSelection: 'gcv' } } : {});
+      expect(core(state).lambdaSelection).toBe('gcv');
+    }
+    const joint = core(await analytic.update(null, adding(ABC, data), { hyperParameters: { lambdaSelection: 'gcv' } }));
+    const incremental = core(state!);
+    expect(LAMBDA_GRID).toContain(joint.lambda);
+    expect(incremental.lambda).toBe(joint.lambda);
+    expect(maxRelativeDifference(incremental.weights, joint.weights)).toBeLessThan(1e-10);
+    // And the weights are the fixed-λ solution at the chosen λ.
+    const fixed = core(await analytic.update(null, adding(ABC, data), { hyperParameters: { lambda: joint.lambda } }));
+    expect(fixed.lambdaSelection).toBe('fixed');
+    expect(maxRelativeDifference(fixed.weights, joint.weights)).toBeLessThan(1e-12);
+  });
+
+  it('records the selection in the serialized version; old states read as fixed; bad values are refused', async () => {
+    const data = clusters(['a', 'b', 'c'], 12, 91);
+    const state = await analytic.update(null, adding(['a', 'b', 'c'], data), { hyperParameters: { lambdaSelection: 'gcv' } });
+    const restored = core(analytic.deserialize(analytic.serialize(state)));
+    expect(restored.lambdaSelection).toBe('gcv');
+    expect(restored.lambda).toBe(core(state).lambda);
+    // A fixed-λ state is written without the field, as before it existed, and reads back as fixed.
+    const fixed = await analytic.update(null, adding(['a', 'b', 'c'], data));
+    expect(core(analytic.deserialize(analytic.serialize(fixed))).lambdaSelection).toBe('fixed');
+    await expect(analytic.update(null, adding(['a', 'b', 'c'], data), { hyperParameters: { lambdaSelection: 'loo' } })).rejects.toThrow(/lambdaSelection must be one of/);
   });
 });
 

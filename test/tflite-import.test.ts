@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TfliteFormatError, importTflite, type ImportedBackbone } from '../main/engine/backbones/tflite/index.js';
 import { readModel } from '../main/engine/backbones/tflite/schema.js';
+import { findCatalogEntry } from '../main/engine/backbones/catalog.js';
 import { readBmp } from './support/bmp.js';
 import { CORAL_DIR, REFERENCE_ONNX } from './support/paths.js';
 
@@ -150,6 +151,30 @@ describe('mobilenet_v2_1.0_224_quant (uint8, per-tensor)', () => {
     expect(() => importTflite(modelBytes('mobilenet_v2_1.0_224_quant.tflite'), { featureTensor: 'no/such/tensor' })).toThrow(
       /feature tensor 'no\/such\/tensor' not found/,
     );
+  });
+
+  it('appends feature taps: pooled, each block L2-normalized, concatenated after the main features', async () => {
+    // The catalog's taps entry: the 7×7×320 output of the last block (named by its first segment)
+    // and the 14×14×96 output of block 12 (a residual ADD).
+    const entry = findCatalogEntry('mobilenet-v2-1.0-224-quant-taps')!;
+    const tapped = importTflite(modelBytes(entry.fileName), { featureTensor: entry.featureTensor, featureTaps: entry.featureTaps! });
+    expect(tapped.featureDim).toBe(1280 + 320 + 96);
+    expect(tapped.featureDim).toBe(entry.featureDim);
+    expect(tapped.logitsName).toBe('logits'); // the classifier is still found after the main features
+    const out = await run(tapped, input);
+    expect(out.features!.dims).toEqual([IMAGES.length, 1696]);
+    const plain = rows(outputs.features!);
+    rows(out.features!).forEach((row, i) => {
+      const blocks = [row.subarray(0, 1280), row.subarray(1280, 1600), row.subarray(1600)];
+      for (const block of blocks) expect(Math.hypot(...block)).toBeCloseTo(1, 5);
+      // The first block is the usual feature vector, normalized: same direction.
+      const main = plain[i]!;
+      const norm = Math.hypot(...main);
+      for (let k = 0; k < 1280; k++) expect(Math.abs(blocks[0]![k]! - main[k]! / norm)).toBeLessThan(1e-5);
+      // The taps carry something else than the main block (not a copy, not zero).
+      expect(Math.max(...blocks[2]!.map(Math.abs))).toBeGreaterThan(0.01);
+    });
+    expect(() => importTflite(modelBytes(entry.fileName), { featureTaps: ['no/such/tensor'] })).toThrow(/feature tap 'no\/such\/tensor' not found/);
   });
 });
 

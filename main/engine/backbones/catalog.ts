@@ -18,6 +18,8 @@ export const CatalogEntrySchema = z.object({
   /** value = (pixel − mean) / std on 0..255 RGB */
   normalization: z.object({ mean: rgb, std: rgb }),
   featureTensor: z.string(),
+  /** Earlier activations pooled and appended to the features, each block L2-normalized (tflite only). */
+  featureTaps: z.array(z.string()).min(1).optional(),
   featureDim: z.number().int().positive(),
 });
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;

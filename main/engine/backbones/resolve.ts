@@ -53,6 +53,7 @@ const ImportedMetaSchema = z.object({
   featuresName: z.string(),
   probabilitiesName: z.string().optional(),
   featureDim: z.number().int().positive(),
+  featureTaps: z.array(z.string()).optional(),
 });
 
 /** `spec` is a catalog id, a path to an .onnx file, or undefined for the catalog default. */
@@ -70,8 +71,13 @@ async function resolveCatalogBackbone(entry: CatalogEntry, sources: BackboneSour
   const stem = path.join(sources.cacheDir, 'onnx', `${entry.id}.${entry.sha256.slice(0, 12)}.v${IMPORTER_VERSION}`);
   const onnxPath = `${stem}.onnx`;
   let meta = await readImportedMeta(`${stem}.json`, entry.sha256);
-  if (!meta || !existsSync(onnxPath)) {
-    const imported = importTflite(new Uint8Array(await readFile(source.path)), { featureTensor: entry.featureTensor });
+  // A catalog edit of the taps changes the graph without changing the id or the file: reimport.
+  const sameTaps = JSON.stringify(meta?.featureTaps ?? []) === JSON.stringify(entry.featureTaps ?? []);
+  if (!meta || !sameTaps || !existsSync(onnxPath)) {
+    const imported = importTflite(new Uint8Array(await readFile(source.path)), {
+      featureTensor: entry.featureTensor,
+      ...(entry.featureTaps ? { featureTaps: entry.featureTaps } : {}),
+    });
     if (imported.featureDim !== entry.featureDim) {
       throw new Error(`backbone ${entry.id}: imported features are ${imported.featureDim}-d, the catalog says ${entry.featureDim}`);
     }
@@ -81,6 +87,7 @@ async function resolveCatalogBackbone(entry: CatalogEntry, sources: BackboneSour
       inputName: imported.inputName,
       featuresName: imported.featuresName,
       featureDim: imported.featureDim,
+      ...(entry.featureTaps ? { featureTaps: entry.featureTaps } : {}),
       ...(imported.probabilitiesName ? { probabilitiesName: imported.probabilitiesName } : {}),
     };
     await mkdir(path.dirname(onnxPath), { recursive: true });

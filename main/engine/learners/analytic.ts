@@ -27,6 +27,19 @@
 //   few-shot Caltech (k/class, λ 0.03…3): 1: 68–69, 5: 82–83, 10: 85–87; flat around 0.3–1.
 //   NCM for comparison: Caltech 87.7, CIFAR 61.7.
 // Default λ = 0.5: best or within 0.1 of best on both sets, and in the flat region.
+//
+// λ chosen per update (lambdaSelection 'gcv', selectLambdaGcv): generalized cross-validation over
+// 0.01…3 from G, B and N alone, so incremental still equals joint (same λ, same W; tested).
+// Measured (bench/lambda-taps.ts, 2 cores; final top-1 %, ratio to joint fixed-λ default backbone):
+//                               photo  drawing corrupted | Caltech 10×10 | CIFAR 5×2
+//   1280-d, fixed λ 0.5:        97.0   71.6    75.3      | 90.3          | 71.1       (reference)
+//   1280-d, GCV λ:              97.0   69.8    75.7      | 90.1          | 70.4
+//   taps 1696-d, fixed λ 0.5:   96.8   74.4    80.1      | 91.0          | 73.3
+//   taps 1696-d, GCV λ:         96.8   74.4    80.8      | 91.0          | 73.0
+//   (incremental = joint in every row; domains: photo → drawing → corrupted, 25 classes.)
+// GCV does not win (−1.8 drawings, −0.7 CIFAR on 1280-d), so 'fixed' stays the default; it
+// costs 6 Cholesky + triangular-inverse pairs per update: +2 s per update at D = 1281
+// (Caltech 10 updates 3.7 → 25 s), +3.7 s at D = 1697. The taps backbone wins at fixed λ.
 // Cost: the statistics are a float64 Gemm in ONNX Runtime (linalg/gram-onnx.ts), the factorization
 // a blocked Cholesky whose trailing updates are ORT Gemms (linalg/cholesky-onnx.ts), the
 // triangular solves JS; bench `training` measures each against its JS version.
@@ -40,19 +53,29 @@ import { LearnerInputError, type Learner, type LearnerState, type TrainingDelta,
 import { packUpper, symmetrize, unpackUpper } from './linalg/gram.js';
 import { accumulateGramOnnx } from './linalg/gram-onnx.js';
 import { affineRows } from '../onnx/row-ops.js';
-import { choleskyInPlace, choleskySolveInPlace } from './linalg/cholesky.js';
+import { choleskyInPlace, choleskySolveInPlace, NotPositiveDefiniteError } from './linalg/cholesky.js';
+import { lowerTriangularInverse, matmul } from './linalg/triangular-inverse-onnx.js';
 import { choleskyInPlaceOnnx } from './linalg/cholesky-onnx.js';
 
 export const ANALYTIC_CORE_ID = 'analytic-ridge';
 
-export const ANALYTIC_DEFAULTS = { lambda: 0.5 } as const;
-export type AnalyticHyperParameters = { lambda: number };
+export const ANALYTIC_DEFAULTS = { lambda: 0.5, lambdaSelection: 'fixed' } as const;
+/** `fixed`: solve with `lambda`. `gcv`: choose λ from LAMBDA_GRID per update (selectLambdaGcv). */
+export type LambdaSelection = 'fixed' | 'gcv';
+export type AnalyticHyperParameters = { lambda: number; lambdaSelection: LambdaSelection };
+const LAMBDA_SELECTIONS: readonly LambdaSelection[] = ['fixed', 'gcv'];
+
+/** Candidates for `gcv`: a geometric grid around the fixed default (0.5) and the smaller values
+ * that won on richer features. */
+export const LAMBDA_GRID: readonly number[] = [0.01, 0.03, 0.1, 0.3, 1, 3];
 
 export interface AnalyticState extends LearnerState {
   readonly learnerId: typeof ANALYTIC_CORE_ID;
   /** Feature width D (without the bias input). */
   readonly dim: number;
+  /** The λ the weights were solved with (chosen by GCV when lambdaSelection is 'gcv'). */
   readonly lambda: number;
+  readonly lambdaSelection: LambdaSelection;
   /** Training samples per class, in classNames order. */
   readonly counts: readonly number[];
   /** (D+1)×(D+1) row-major Σ x̃x̃ᵀ; only the upper triangle (j ≥ i) is meaningful. */
@@ -73,10 +96,14 @@ export const analyticRidge: Learner<AnalyticState> = {
   async update(previous, delta, context = {}) {
     if (previous) assertAnalyticState(previous);
     const dim = validateDelta(delta, previous?.dim ?? null);
-    const { lambda } = resolveHyperParameters<AnalyticHyperParameters>(
-      ANALYTIC_CORE_ID, ANALYTIC_DEFAULTS, previous ? { lambda: previous.lambda } : null, context.hyperParameters,
+    // A previous GCV version hands on its chosen λ: switching it to 'fixed' keeps that value.
+    const resolved = resolveHyperParameters<AnalyticHyperParameters>(
+      ANALYTIC_CORE_ID, ANALYTIC_DEFAULTS, previous ? { lambda: previous.lambda, lambdaSelection: previous.lambdaSelection } : null, context.hyperParameters,
     );
+    const { lambdaSelection } = resolved;
+    let { lambda } = resolved;
     if (!(lambda > 0) || !Number.isFinite(lambda)) throw new LearnerInputError('lambda must be a positive number');
+    if (!LAMBDA_SELECTIONS.includes(lambdaSelection)) throw new LearnerInputError(`lambdaSelection must be one of ${LAMBDA_SELECTIONS.join(', ')}`);
     const d1 = dim + 1;
 
     // Work on copies in a column layout that still has the dropped classes, so their samples
@@ -116,10 +143,14 @@ export const analyticRidge: Learner<AnalyticState> = {
       keptCross.fill(0);
     }
     await checkpoint(context, work, total);
+    if (lambdaSelection === 'gcv' && sampleCount > 0) {
+      lambda = (await selectLambdaGcv(gram, keptCross, dim, classNames.length, sampleCount)).lambda;
+      await checkpoint(context, work, total);
+    }
     const weights = sampleCount > 0 ? await solveRidge(gram, keptCross, dim, classNames.length, lambda) : new Float64Array(d1 * classNames.length);
     context.onProgress?.(total, total);
     return Object.freeze({
-      learnerId: ANALYTIC_CORE_ID, classNames: Object.freeze(classNames), dim, lambda,
+      learnerId: ANALYTIC_CORE_ID, classNames: Object.freeze(classNames), dim, lambda, lambdaSelection,
       counts: Object.freeze(keptCounts), gram, cross: keptCross, weights,
     });
   },
@@ -143,7 +174,9 @@ export const analyticRidge: Learner<AnalyticState> = {
 
   serialize(state) {
     assertAnalyticState(state);
-    const header = { learnerId: state.learnerId, format: 1, classNames: state.classNames, counts: state.counts, dim: state.dim, lambda: state.lambda };
+    const header = { learnerId: state.learnerId, format: 1, classNames: state.classNames, counts: state.counts, dim: state.dim, lambda: state.lambda,
+      // Only written when not the default, so fixed-λ states stay byte-identical to before.
+      ...(state.lambdaSelection !== 'fixed' ? { lambdaSelection: state.lambdaSelection } : {}) };
     return encodeContainer(header, [
       float64ToBytes(packUpper(state.gram, state.dim + 1)),
       float64ToBytes(state.cross),
@@ -159,6 +192,8 @@ export const analyticRidge: Learner<AnalyticState> = {
     const counts = headerField(header, 'counts', (v): v is number[] => Array.isArray(v) && v.every(isFiniteNumber));
     const dim = headerField(header, 'dim', isFiniteNumber);
     const lambda = headerField(header, 'lambda', isFiniteNumber);
+    const lambdaSelection = (header as Record<string, unknown>).lambdaSelection ?? 'fixed'; // absent in states from before it existed
+    if (!LAMBDA_SELECTIONS.includes(lambdaSelection as LambdaSelection)) throw new StateFormatError('unknown lambdaSelection');
     const [gramSection, crossSection, weightSection] = sections;
     if (sections.length !== 3 || !gramSection || !crossSection || !weightSection || counts.length !== classNames.length) {
       throw new StateFormatError('analytic state has the wrong sections');
@@ -166,7 +201,7 @@ export const analyticRidge: Learner<AnalyticState> = {
     const d1 = dim + 1;
     const C = classNames.length;
     return Object.freeze({
-      learnerId: ANALYTIC_CORE_ID, classNames: Object.freeze(classNames), dim, lambda, counts: Object.freeze(counts),
+      learnerId: ANALYTIC_CORE_ID, classNames: Object.freeze(classNames), dim, lambda, lambdaSelection: lambdaSelection as LambdaSelection, counts: Object.freeze(counts),
       gram: unpackUpper(bytesToFloat64(gramSection, (d1 * (d1 + 1)) / 2), d1),
       cross: bytesToFloat64(crossSection, d1 * C),
       weights: bytesToFloat64(weightSection, d1 * C),
@@ -190,6 +225,64 @@ export async function solveRidge(gram: Float64Array, cross: Float64Array, dim: n
   const weights = cross.slice();
   choleskySolveInPlace(system, d1, weights, classes);
   return weights;
+}
+
+export interface LambdaScore {
+  lambda: number;
+  /** Σ over samples and classes of ‖y − ŷ‖² on the training data. */
+  rss: number;
+  /** Effective degrees of freedom tr(H), bias included. */
+  dof: number;
+  /** N·RSS / (N − tr H)²: lower is better. */
+  gcv: number;
+}
+
+/**
+ * Generalized cross-validation over LAMBDA_GRID, from the statistics alone (so the choice is a
+ * function of G, B and N, the same for incremental and joint training; held-out data is never
+ * seen). With A = G + λ·diag(1,…,1,0) = L·Lᵀ, X = L⁻¹, Z = X·B, W = Xᵀ·Z:
+ *   RSS(λ) = tr(YᵀY) − 2·tr(WᵀB) + tr(WᵀGW) = N − ‖Z‖² − λ·‖W without bias row‖²
+ *            (one-hot Y: tr(YᵀY) = N; GW = B − λ·D·W)
+ *   tr H(λ) = tr(A⁻¹G) = (D+1) − λ·Σ_{i<D} (A⁻¹)ᵢᵢ = (D+1) − λ·(‖X‖² − X_DD²)
+ *            ((A⁻¹)ᵢᵢ is the squared norm of column i of X; column D holds only X_DD)
+ * The unpenalized bias counts as one full degree of freedom, as centring would.
+ * Cost per candidate: one blocked Cholesky and one blocked triangular inverse (both mostly ORT
+ * Gemms), two Gemms with B. Ties go to the larger λ.
+ */
+export async function selectLambdaGcv(
+  gram: Float64Array, cross: Float64Array, dim: number, classes: number, sampleCount: number, grid: readonly number[] = LAMBDA_GRID,
+): Promise<{ lambda: number; scores: LambdaScore[] }> {
+  const d1 = dim + 1;
+  const scores: LambdaScore[] = [];
+  for (const lambda of grid) {
+    const system = gram.slice();
+    symmetrize(system, d1);
+    for (let i = 0; i < dim; i++) system[i * d1 + i]! += lambda;
+    try {
+      await choleskyInPlaceOnnx(system, d1);
+    } catch (error) {
+      if (error instanceof NotPositiveDefiniteError) continue; // numerically singular at this λ: not a candidate
+      throw error;
+    }
+    const x = await lowerTriangularInverse(system, d1);
+    let inverseNorm = 0;
+    for (let i = 0; i < d1; i++) for (let j = i * d1, end = j + i + 1; j < end; j++) inverseNorm += x[j]! * x[j]!;
+    const xLast = x[dim * d1 + dim]!;
+    const z = await matmul(x, cross, d1, d1, classes);
+    const w = await matmul(x, z, d1, d1, classes, true);
+    let zNorm = 0;
+    for (const v of z) zNorm += v * v;
+    let wNorm = 0;
+    for (let i = 0; i < dim * classes; i++) wNorm += w[i]! * w[i]!;
+    const rss = Math.max(0, sampleCount - zNorm - lambda * wNorm);
+    const dof = d1 - lambda * (inverseNorm - xLast * xLast);
+    const residualDof = sampleCount - dof;
+    scores.push({ lambda, rss, dof, gcv: residualDof > 0 ? (sampleCount * rss) / (residualDof * residualDof) : Infinity });
+  }
+  if (scores.length === 0) throw new LearnerInputError('no λ of the grid gives a positive-definite system');
+  let best = scores[0]!;
+  for (const score of scores) if (score.gcv <= best.gcv) best = score;
+  return { lambda: best.lambda, scores };
 }
 
 /** B[:, c] += sign · x̃ for each sample of class c (columns given per sample). */

@@ -20,6 +20,11 @@ export interface ImportedBackbone {
 export interface ImportOptions {
   /** TFLite tensor name to expose as `features` (default: the last global pooling output). */
   featureTensor?: string;
+  /**
+   * More tensors to pool and append to the features (names, or a name's first ';'-segment):
+   * `features` becomes [main, tap₁, …], each block L2-normalized on its own.
+   */
+  featureTaps?: readonly string[];
   /** A name for error messages, e.g. the file name. */
   modelName?: string;
 }

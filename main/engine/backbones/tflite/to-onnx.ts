@@ -1,7 +1,7 @@
 // TFLite model -> ONNX feature extractor: walks the main subgraph in execution order, converts each
 // op (ops.ts), then exposes the penultimate pooled tensor as `features` plus, when the model still
 // has its classifier, `logits` and `probabilities`.
-import { GraphBuilder } from '../../onnx/graph-builder.js';
+import { attr, GraphBuilder } from '../../onnx/graph-builder.js';
 import { floatConstant, intConstant, type FloatConstant } from './constants.js';
 import type { ImportedBackbone } from './index.js';
 import { NCHW, OP_CONVERTERS, flattenToOutput, unsupportedOp, type ConversionContext, type Value } from './ops.js';
@@ -10,6 +10,8 @@ import { BuiltinOperator, TensorType, TfliteFormatError, builtinOperatorName, ty
 export interface ConvertOptions {
   /** TFLite tensor name to expose as `features` instead of the last global pooling output. */
   featureTensor?: string;
+  /** Extra tensors pooled and appended to the features (see appendFeatureTaps). */
+  featureTaps?: readonly string[];
   /** Used in error messages. */
   modelName?: string;
 }
@@ -106,7 +108,8 @@ export function convertModel(model: Model, options: ConvertOptions = {}): Import
   if (inputTensor.shape.length !== 4) throw new Error(`${modelName} input '${inputTensor.name}' is [${inputTensor.shape}], not an NHWC image`);
   const [, height, width, channels] = inputTensor.shape as [number, number, number, number];
   ctx.graph.addInput('input', 'float32', ['N', channels, height, width]);
-  ctx.graph.reserveNames('features', 'logits', 'probabilities');
+  const taps = options.featureTaps ?? [];
+  ctx.graph.reserveNames('features', 'logits', 'probabilities', ...taps.flatMap((_, i) => [`features_block_${i}`]), 'features_block_main');
   ctx.setValue(inputIndex, { name: 'input', perm: NCHW, shape: inputTensor.shape });
 
   const producerOf = new Map<number, number>();
@@ -117,7 +120,10 @@ export function convertModel(model: Model, options: ConvertOptions = {}): Import
   });
 
   const feature = chooseFeatureTensor(ctx, subgraph, producerOf, options.featureTensor);
-  const features = flattenToOutput(ctx, ctx.value(feature.tensor), 'features');
+  const tapTensors = taps.map((name) => findTensor(ctx, subgraph, name, 'feature tap'));
+  const features = tapTensors.length === 0
+    ? flattenToOutput(ctx, ctx.value(feature.tensor), 'features')
+    : appendFeatureTaps(ctx, feature.tensor, tapTensors);
   ctx.graph.addOutput('features', 'float32', ['N', features.dim]);
 
   const result: ImportedBackbone = {
@@ -161,6 +167,7 @@ export function convertModel(model: Model, options: ConvertOptions = {}): Import
   const g = ctx.graph;
   g.setMetadata('keizoku.source', 'tflite');
   g.setMetadata('tflite.feature_tensor', ctx.tensor(feature.tensor).name);
+  if (tapTensors.length > 0) g.setMetadata('tflite.feature_taps', JSON.stringify(tapTensors.map((t) => ctx.tensor(t).name)));
   if (model.description) g.setMetadata('tflite.description', model.description);
   if (result.inputQuantization) {
     g.setMetadata('tflite.input_scale', String(result.inputQuantization.scale));
@@ -182,9 +189,7 @@ function chooseFeatureTensor(
   requested: string | undefined,
 ): { tensor: number; opIndex: number } {
   if (requested !== undefined) {
-    const tensor = subgraph.tensors.findIndex((t) => t.name === requested);
-    if (tensor < 0) throw new Error(`feature tensor '${requested}' not found in ${ctx.modelName}`);
-    if (ctx.isConstant(tensor)) throw new Error(`feature tensor '${requested}' is a constant in ${ctx.modelName}`);
+    const tensor = findTensor(ctx, subgraph, requested, 'feature tensor');
     return { tensor, opIndex: producerOf.get(tensor) ?? -1 };
   }
   const ops = subgraph.operators;
@@ -202,6 +207,43 @@ function chooseFeatureTensor(
   const output = subgraph.outputs[0];
   if (output === undefined) throw new Error(`${ctx.modelName} has no outputs`);
   return { tensor: output, opIndex: ops.length - 1 };
+}
+
+/**
+ * An activation tensor by its full name, or by its first name segment when that is unique among activations
+ * (converter-fused names run to hundreds of characters: "a/add_fold;b/Conv2D_Fold;...").
+ */
+function findTensor(ctx: Conversion, subgraph: SubGraph, requested: string, what: string): number {
+  let tensor = subgraph.tensors.findIndex((t) => t.name === requested);
+  if (tensor < 0) {
+    // Weights can share the segment (a folded bias is named after its op): activations only.
+    const bySegment = subgraph.tensors.flatMap((t, i) => (t.name.split(';')[0] === requested && !ctx.isConstant(i) ? [i] : []));
+    if (bySegment.length > 1) throw new Error(`${what} '${requested}' names ${bySegment.length} tensors in ${ctx.modelName}; give the full name`);
+    tensor = bySegment[0] ?? -1;
+  }
+  if (tensor < 0) throw new Error(`${what} '${requested}' not found in ${ctx.modelName}`);
+  if (ctx.isConstant(tensor)) throw new Error(`${what} '${requested}' is a constant in ${ctx.modelName}`);
+  return tensor;
+}
+
+/**
+ * Richer frozen features: the main feature tensor and each tap are globally average-pooled,
+ * each block is L2-normalized on its own (so a block's weight does not depend on its width or
+ * activation scale: the 1280 post-ReLU6 features and a 96-wide linear bottleneck differ a lot
+ * in norm), and the blocks are concatenated into the one `features` output.
+ */
+function appendFeatureTaps(ctx: Conversion, main: number, taps: readonly number[]): { name: string; dim: number } {
+  const g = ctx.graph;
+  // ε keeps an all-zero block (possible after ReLU6 on a blank image) at zero instead of NaN.
+  const epsilon = g.floatScalar(1e-12);
+  const blocks = [main, ...taps].map((tensor, i) => {
+    const block = flattenToOutput(ctx, ctx.value(tensor), i === 0 ? 'features_block_main' : `features_block_${i - 1}`);
+    const norm = g.addNode('ReduceL2', [block.name], { axes: attr.ints([1]), keepdims: attr.int(1) }, { name: `${block.name}_norm` });
+    const safe = g.addNode('Max', [norm, epsilon], {}, { name: `${block.name}_norm_safe` });
+    return { name: g.addNode('Div', [block.name, safe], {}, { name: `${block.name}_normalized` }), dim: block.dim };
+  });
+  const name = g.addNode('Concat', blocks.map((b) => b.name), { axis: attr.int(1) }, { name: 'features', output: 'features' });
+  return { name, dim: blocks.reduce((sum, b) => sum + b.dim, 0) };
 }
 
 function isGlobalPool(ctx: Conversion, op: Operator): boolean {
