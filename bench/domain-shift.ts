@@ -12,7 +12,7 @@
 //   const run = await runDomainScenario(data, () => incrementalLearner('replay', { distillationWeight: 1 }));
 //   run.steps[1].accuracy.drawing  // accuracy on the drawings' test images after learning them
 //   await closeScenarioTrainer();
-import { argmaxClassNames } from '../main/engine/accuracy-report.js';
+import { argmaxClassNames } from '../main/engine/evaluation/accuracy-report.js';
 import type { HyperParameters, LabeledFeatures, Learner, LearnerId, LearnerState } from '../main/engine/learners/index.js';
 import { getLearner, noFeatures } from '../main/engine/learners/index.js';
 import type { HeadTrainer } from '../main/engine/training/head-trainer.js';

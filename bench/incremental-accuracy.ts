@@ -1,6 +1,6 @@
 // Section `accuracy`: class-incremental accuracy of the product learners on real embeddings,
 // against joint training (upper bound) and naive fine-tuning (lower bound) in the same run.
-import { argmaxClassNames } from '../main/engine/accuracy-report.js';
+import { argmaxClassNames } from '../main/engine/evaluation/accuracy-report.js';
 import {
   accuracyByClass, averageIncrementalAccuracy, bestSoFar, evaluatePredictions, finalAccuracy, type EvaluationReport,
 } from '../main/engine/evaluation/index.js';

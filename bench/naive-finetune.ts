@@ -3,7 +3,7 @@
 // momentum on each step's NEW data only, starting from the previous step's weights. Rows of
 // old classes are kept and stay in the softmax, so they only ever receive the negative
 // gradient of samples of other classes: the classic catastrophic-forgetting baseline.
-import { seededRandom } from '../main/engine/seeded-random.js';
+import { seededRandom } from '../main/engine/learners/seeded-random.js';
 import type { LabeledFeatures } from '../main/engine/learners/index.js';
 
 export interface SgdOptions {

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { seededRandom } from '../main/engine/seeded-random.js';
+import { seededRandom } from '../main/engine/learners/seeded-random.js';
 import { listClasses, listFiles, type PhotoFile } from './datasets.js';
 import { CALTECH_DIR, RESULTS_DIR } from './paths.js';
 

@@ -3,12 +3,12 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importFiles, unusableNameReason } from '../main/engine/import-files.js';
-import { projectOverview } from '../main/engine/overview.js';
-import { Project } from '../main/engine/project.js';
-import { resolveSampleFile } from '../main/engine/project-paths.js';
-import { sampleThumbnail } from '../main/engine/thumbnail.js';
-import { runUpdate } from '../main/engine/update.js';
+import { importFiles, unusableNameReason } from '../main/engine/use-cases/import-files.js';
+import { projectOverview } from '../main/engine/use-cases/overview.js';
+import { Project } from '../main/engine/project/project.js';
+import { resolveSampleFile } from '../main/engine/project/project-paths.js';
+import { sampleThumbnail } from '../main/engine/use-cases/thumbnail.js';
+import { runUpdate } from '../main/engine/use-cases/update.js';
 import { SVG_TEXT, truncated } from './support/fixtures.js';
 import { CALTECH_DIR, CORAL_DIR } from './support/paths.js';
 import { addCaltechClasses, TEST_CACHE_DIR, tempDir } from './support/project.js';

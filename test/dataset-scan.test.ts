@@ -3,8 +3,8 @@ import { chmod, mkdir, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isIgnoredName, scanProject } from '../main/engine/dataset/index.js';
-import { Project } from '../main/engine/project.js';
-import { stateDirNameInside } from '../main/engine/sample-sync.js';
+import { Project } from '../main/engine/project/project.js';
+import { stateDirNameInside } from '../main/engine/use-cases/sample-sync.js';
 import { makeTempDir, RUNNING_AS_ROOT, writeFileIn } from './support/fixtures.js';
 
 let root: string;

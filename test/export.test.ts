@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { ExportResultSchema, PredictResultSchema } from '../main/engine/api/contract.js';
 import { runExport, type LabelsFile } from '../main/engine/export/export-model.js';
 import { preprocessImage } from '../main/engine/images/index.js';
-import { runPredict } from '../main/engine/predict.js';
-import { Project, type ProjectOptions } from '../main/engine/project.js';
-import { runUpdate } from '../main/engine/update.js';
+import { runPredict } from '../main/engine/use-cases/predict.js';
+import { Project, type ProjectOptions } from '../main/engine/project/project.js';
+import { runUpdate } from '../main/engine/use-cases/update.js';
 import { CALTECH_DIR, CORAL_DIR } from './support/paths.js';
 import { addCaltechClasses, runCli, tempDir, TEST_CACHE_DIR } from './support/project.js';
 

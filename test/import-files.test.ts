@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importFiles, unusableNameReason } from '../main/engine/import-files.js';
+import { importFiles, unusableNameReason } from '../main/engine/use-cases/import-files.js';
 import { CALTECH_DIR } from './support/paths.js';
 import { tempDir } from './support/project.js';
 

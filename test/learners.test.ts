@@ -1,4 +1,4 @@
-import { seededRandom } from '../main/engine/seeded-random.js';
+import { seededRandom } from '../main/engine/learners/seeded-random.js';
 import { describe, expect, it } from 'vitest';
 import {
   analyticRidge, getLearner, LearnerInputError, learnerIds, l2Normalize, nearestClassMean, noFeatures, StateFormatError, withPlugins,

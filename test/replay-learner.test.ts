@@ -10,7 +10,7 @@ import { l2Normalize } from '../main/engine/learners/plugins/l2-normalize.js';
 import { bufferBytes, perClassLimit } from '../main/engine/learners/replay/buffer.js';
 import { herdingSelection } from '../main/engine/learners/replay/herding.js';
 import { REPLAY_DEFAULTS } from '../main/engine/learners/replay/hyper-parameters.js';
-import { seededRandom } from '../main/engine/seeded-random.js';
+import { seededRandom } from '../main/engine/learners/seeded-random.js';
 import type { HeadTrainer, TrainRequest } from '../main/engine/training/head-trainer.js';
 import { TypeScriptTrainer } from '../main/engine/training/typescript-trainer.js';
 import { labelTargets } from '../main/engine/learners/plugins/distillation.js';

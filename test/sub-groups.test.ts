@@ -4,7 +4,7 @@ import { copyFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EvalResultSchema, UpdateResultSchema } from '../main/engine/api/contract.js';
-import { accuracyBySubGroup, subGroupOf, subGroupsByMember } from '../main/engine/sub-groups.js';
+import { accuracyBySubGroup, subGroupOf, subGroupsByMember } from '../main/engine/evaluation/sub-groups.js';
 import { drawCaltechLines as drawLines } from './support/drawings.js';
 import { addCaltechClasses, runCli, tempDir } from './support/project.js';
 

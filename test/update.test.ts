@@ -2,12 +2,12 @@ import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UpdateResultSchema } from '../main/engine/api/contract.js';
-import { runEvaluateFolder } from '../main/engine/evaluate-folder.js';
-import { loadHeadModel } from '../main/engine/head-model.js';
-import { runPredict } from '../main/engine/predict.js';
-import { Project, type ProjectOptions } from '../main/engine/project.js';
-import { runUpdate } from '../main/engine/update.js';
-import { listVersions, rollback } from '../main/engine/versions.js';
+import { runEvaluateFolder } from '../main/engine/use-cases/evaluate-folder.js';
+import { loadHeadModel } from '../main/engine/use-cases/head-model.js';
+import { runPredict } from '../main/engine/use-cases/predict.js';
+import { Project, type ProjectOptions } from '../main/engine/project/project.js';
+import { runUpdate } from '../main/engine/use-cases/update.js';
+import { listVersions, rollback } from '../main/engine/use-cases/versions.js';
 import { CALTECH_DIR, CORAL_DIR } from './support/paths.js';
 import { addCaltechClasses, tempDir, TEST_CACHE_DIR } from './support/project.js';
 

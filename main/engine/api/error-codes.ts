@@ -1,10 +1,10 @@
 import { ChecksumMismatchError, ModelUnavailableError } from '../backbones/model-files.js';
-import { NoModelError } from '../head-model.js';
-import { UsageError } from '../project.js';
-import { OutsideProjectError } from '../project-paths.js';
+import { NoModelError } from '../use-cases/head-model.js';
+import { UsageError } from '../project/project.js';
+import { OutsideProjectError } from '../project/project-paths.js';
 import { classifyStoreFailure, StoreStateError } from '../store/store-errors.js';
 import { UpdateInProgressError } from '../store/updates.js';
-import { HeadMovedError } from '../update-errors.js';
+import { HeadMovedError } from '../use-cases/update-errors.js';
 import type { ApiError } from './app-api.js';
 
 /** An operation the user cancelled; nothing it started is left half-applied. */

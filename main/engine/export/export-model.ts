@@ -6,11 +6,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { ExportResult } from '../api/contract.js';
-import { versionTemperature } from '../confidence.js';
-import { loadHeadModel } from '../head-model.js';
+import { versionTemperature } from '../evaluation/confidence.js';
+import { loadHeadModel } from '../use-cases/head-model.js';
 import { floatValueInfo } from '../onnx/float-value-info.js';
 import { attr, GraphBuilder } from '../onnx/graph-builder.js';
-import { UsageError, type Project } from '../project.js';
+import { UsageError, type Project } from '../project/project.js';
 import { checkExportTargets, EXPORT_PRODUCER, LABELS_FORMAT, placeFile } from './export-target.js';
 import { featureSubgraph, valueNames } from './feature-subgraph.js';
 

@@ -5,7 +5,7 @@ import { linkSync, lstatSync, readFileSync, realpathSync, renameSync, unlinkSync
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { isIgnoredRelPath } from '../dataset/ignore.js';
-import { STATE_DIR_NAME, UsageError } from '../project.js';
+import { STATE_DIR_NAME, UsageError } from '../project/project.js';
 
 /** The `format` of every labels.json Keizoku writes. */
 export const LABELS_FORMAT = 'keizoku-labels/1';

@@ -6,21 +6,21 @@ import type { DeviceReportOut } from '../api/contract.js';
 import { loadCatalog } from '../backbones/catalog.js';
 import { exportedModelPath } from '../export/exported-files.js';
 import { runExport } from '../export/export-model.js';
-import { NoModelError } from '../head-model.js';
-import { importFiles } from '../import-files.js';
+import { NoModelError } from '../use-cases/head-model.js';
+import { importFiles } from '../use-cases/import-files.js';
 import { CancelledError } from '../api/error-codes.js';
 import { learnerIds } from '../learners/registry.js';
-import { projectOverview } from '../overview.js';
-import { runPredict } from '../predict.js';
-import { DEFAULT_SETTINGS, Project, UsageError, type ProjectOptions, type ProjectSettings } from '../project.js';
+import { projectOverview } from '../use-cases/overview.js';
+import { runPredict } from '../use-cases/predict.js';
+import { DEFAULT_SETTINGS, Project, UsageError, type ProjectOptions, type ProjectSettings } from '../project/project.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../runtime/devices.js';
 import { StoreStateError } from '../store/store-errors.js';
 import { UpdateInProgressError } from '../store/updates.js';
-import { sampleThumbnail } from '../thumbnail.js';
-import { runUpdate } from '../update.js';
-import { summarizeVersion, type StoredVersionMetrics } from '../version-summary.js';
-import { listVersions, rollback } from '../versions.js';
-import { watchProject } from '../watch-project.js';
+import { sampleThumbnail } from '../use-cases/thumbnail.js';
+import { runUpdate } from '../use-cases/update.js';
+import { summarizeVersion, type StoredVersionMetrics } from '../use-cases/version-summary.js';
+import { listVersions, rollback } from '../use-cases/versions.js';
+import { watchProject } from '../use-cases/watch-project.js';
 
 /** Where the engine finds its project and backbone files; the rest comes from saved settings. */
 export interface EngineOptions {

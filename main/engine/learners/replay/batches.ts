@@ -1,6 +1,6 @@
 // Batch plans for the trainer: epochs of seeded permutations cut into full batches, and the
 // learning-rate schedule that goes with them.
-import { seededRandom, shuffleInPlace } from '../../seeded-random.js';
+import { seededRandom, shuffleInPlace } from '../seeded-random.js';
 
 /**
  * `epochs` passes over `count` samples in shuffled order, as steps × batchSize indices. The

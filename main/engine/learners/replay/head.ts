@@ -2,7 +2,7 @@
 // their rows, new ones get fresh rows), optimizer moments follow their parameters, and the
 // hidden layer (when there is one) is shared by every class and carried as is.
 import { initialOptimizerState, parameterShapes, type HeadArchitecture, type HeadParameters, type OptimizerKind, type OptimizerState } from '../../training/head-trainer.js';
-import { seededRandom } from '../../seeded-random.js';
+import { seededRandom } from '../seeded-random.js';
 
 /** Index of the output weight tensor; the output bias follows it. */
 export function outputIndex(architecture: HeadArchitecture): number {

@@ -27,7 +27,7 @@ import { updateStatistics } from './class-statistics.js';
 import { initialParameters, remapOptimizerState, remapParameters } from './head.js';
 import { REPLAY_DEFAULTS, resolveReplayHyperParameters, type ReplayHyperParameters } from './hyper-parameters.js';
 import { imprintRows } from './imprinting.js';
-import { seededRandom, versionSeed } from '../../seeded-random.js';
+import { seededRandom, versionSeed } from '../seeded-random.js';
 import { deserializeReplayState, REPLAY_CORE_ID, serializeReplayState, type ReplayState } from './state.js';
 import { trainingSamples, trainPass, type PassSettings } from './training-pass.js';
 import type { HeadTrainingState, PassLossContext, ReplayTrainingContext, ReplayTrainingPlugin } from './training-plugin.js';

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { isIgnoredRelPath } from './dataset/ignore.js';
+import { isIgnoredRelPath } from '../dataset/ignore.js';
 import { STATE_DIR_NAME } from './project.js';
 
 export class OutsideProjectError extends Error {}

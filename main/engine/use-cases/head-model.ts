@@ -1,7 +1,7 @@
-import type { ResolvedBackbone } from './backbones/resolve.js';
-import { getLearner, type Learner } from './learners/index.js';
-import { UsageError, type Project } from './project.js';
-import type { VersionRecord } from './store/versions.js';
+import type { ResolvedBackbone } from '../backbones/resolve.js';
+import { getLearner, type Learner } from '../learners/index.js';
+import { UsageError, type Project } from '../project/project.js';
+import type { VersionRecord } from '../store/versions.js';
 
 export class NoModelError extends UsageError {}
 

@@ -1,7 +1,7 @@
-import type { FileFailure, WatchResult } from './api/contract.js';
-import { watchProjectFolder, type ProjectFile, type WatchEvent } from './dataset/index.js';
-import { FeatureRuntime } from './feature-runtime.js';
-import type { Project } from './project.js';
+import type { FileFailure, WatchResult } from '../api/contract.js';
+import { watchProjectFolder, type ProjectFile, type WatchEvent } from '../dataset/index.js';
+import { FeatureRuntime } from '../runtime/feature-runtime.js';
+import type { Project } from '../project/project.js';
 import { embedIntoSamples, stateDirNameInside, syncSamples } from './sample-sync.js';
 
 const BATCH = 256;

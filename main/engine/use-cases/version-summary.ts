@@ -1,7 +1,7 @@
-import type { AccuracyReport, DeviceReportOut, VersionSummary } from './api/contract.js';
-import type { StoredCalibration } from './confidence.js';
-import type { ProjectStore } from './store/index.js';
-import type { VersionRecord } from './store/versions.js';
+import type { AccuracyReport, DeviceReportOut, VersionSummary } from '../api/contract.js';
+import type { StoredCalibration } from '../evaluation/confidence.js';
+import type { ProjectStore } from '../store/index.js';
+import type { VersionRecord } from '../store/versions.js';
 
 /** What a version's stored metrics blob holds (written by update.ts). */
 export interface StoredVersionMetrics {

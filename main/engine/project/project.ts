@@ -1,11 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { resolveBackbone, type ResolvedBackbone } from './backbones/resolve.js';
-import { defaultCacheDir } from './backbones/model-files.js';
-import type { ProgressListener } from './api/contract.js';
-import type { DeviceChoice } from './runtime/devices.js';
-import type { StoreAccess } from './store/database.js';
-import { ProjectStore } from './store/index.js';
+import { resolveBackbone, type ResolvedBackbone } from '../backbones/resolve.js';
+import { defaultCacheDir } from '../backbones/model-files.js';
+import type { ProgressListener } from '../api/contract.js';
+import type { DeviceChoice } from '../runtime/devices.js';
+import type { StoreAccess } from '../store/database.js';
+import { ProjectStore } from '../store/index.js';
 
 export const STATE_DIR_NAME = '.keizoku';
 

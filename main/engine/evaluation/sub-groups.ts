@@ -1,7 +1,7 @@
 // Sub-groups: folders below a class folder (`cat/sketches/x.jpg` is class `cat`, sub-group
 // `sketches`), so a new look of a class (a new domain) can be measured on its own.
-import type { GroupAccuracy } from './api/contract.js';
-import { compareCodeUnits } from './dataset/scan.js';
+import type { GroupAccuracy } from '../api/contract.js';
+import { compareCodeUnits } from '../dataset/scan.js';
 
 /** The first folder below the class folder of a project-relative path ('/'-separated), or null
  * for a file directly in its class folder. */

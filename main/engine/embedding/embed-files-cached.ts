@@ -1,7 +1,7 @@
-import type { FileFailure } from './api/contract.js';
-import { embedFiles, type EmbedJob } from './embedding/index.js';
-import type { FeatureRuntime } from './feature-runtime.js';
-import type { Project } from './project.js';
+import type { FileFailure } from '../api/contract.js';
+import { embedFiles, type EmbedJob } from './index.js';
+import type { FeatureRuntime } from '../runtime/feature-runtime.js';
+import type { Project } from '../project/project.js';
 
 /**
  * Embeds files that are not samples of the project (predict, eval on another folder),

@@ -1,6 +1,6 @@
-import { splitClassSamples } from './evaluation/index.js';
-import type { SampleRow, SampleSplit } from './store/samples.js';
-import type { Member } from './store/versions.js';
+import { splitClassSamples } from '../evaluation/index.js';
+import type { SampleRow, SampleSplit } from '../store/samples.js';
+import type { Member } from '../store/versions.js';
 
 export interface TrainingSet {
   /** Classes with at least one training sample, sorted. */

@@ -1,8 +1,8 @@
 // Calibrated confidence for a model version: the temperature is fitted once, on the held-out
 // samples of the update that made the version, and read back by predict and export.
-import { fitTemperature, UNCALIBRATED_TEMPERATURE } from './evaluation/calibration.js';
-import type { VersionRecord } from './store/versions.js';
-import type { StoredVersionMetrics } from './version-summary.js';
+import { fitTemperature, UNCALIBRATED_TEMPERATURE } from './calibration.js';
+import type { VersionRecord } from '../store/versions.js';
+import type { StoredVersionMetrics } from '../use-cases/version-summary.js';
 
 export interface StoredCalibration {
   temperature: number;

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import type { FileFailure } from './api/contract.js';
-import { scanProject, type ProjectFile } from './dataset/index.js';
-import { embedFiles } from './embedding/index.js';
-import type { FeatureRuntime } from './feature-runtime.js';
-import type { Project } from './project.js';
-import type { SampleRow } from './store/samples.js';
+import type { FileFailure } from '../api/contract.js';
+import { scanProject, type ProjectFile } from '../dataset/index.js';
+import { embedFiles } from '../embedding/index.js';
+import type { FeatureRuntime } from '../runtime/feature-runtime.js';
+import type { Project } from '../project/project.js';
+import type { SampleRow } from '../store/samples.js';
 
 export interface SyncResult {
   classNames: string[];

@@ -1,11 +1,11 @@
 import path from 'node:path';
-import type { PredictResult } from './api/contract.js';
-import { versionTemperature } from './confidence.js';
-import { confidences } from './evaluation/calibration.js';
-import { embedFilesCached } from './embed-files-cached.js';
-import { FeatureRuntime } from './feature-runtime.js';
+import type { PredictResult } from '../api/contract.js';
+import { versionTemperature } from '../evaluation/confidence.js';
+import { confidences } from '../evaluation/calibration.js';
+import { embedFilesCached } from '../embedding/embed-files-cached.js';
+import { FeatureRuntime } from '../runtime/feature-runtime.js';
 import { loadHeadModel } from './head-model.js';
-import type { Project } from './project.js';
+import type { Project } from '../project/project.js';
 
 /** Top-k classes for each image file, from the head version. */
 export async function runPredict(project: Project, files: readonly string[], top = 5): Promise<PredictResult> {

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { copyFile, link, lstat, mkdir, realpath, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { FileFailure } from './api/contract.js';
-import { MAX_IMAGE_BYTES, type ImportResult } from './api/app-api.js';
-import { portableNameReason, showPath } from './dataset/file-names.js';
-import { fsWriteErrorReason } from './dataset/fs-error-reason.js';
-import { isIgnoredName } from './dataset/ignore.js';
-import { isInside, linkTargetReason, type StateLocation } from './dataset/link-target.js';
-import { sniffFormat } from './images/index.js';
-import { STATE_DIR_NAME } from './project.js';
+import type { FileFailure } from '../api/contract.js';
+import { MAX_IMAGE_BYTES, type ImportResult } from '../api/app-api.js';
+import { portableNameReason, showPath } from '../dataset/file-names.js';
+import { fsWriteErrorReason } from '../dataset/fs-error-reason.js';
+import { isIgnoredName } from '../dataset/ignore.js';
+import { isInside, linkTargetReason, type StateLocation } from '../dataset/link-target.js';
+import { sniffFormat } from '../images/index.js';
+import { STATE_DIR_NAME } from '../project/project.js';
 
 export interface IncomingFile {
   className: string;

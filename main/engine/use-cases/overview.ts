@@ -1,9 +1,9 @@
-import type { FileFailure } from './api/contract.js';
-import type { ClassCard, Overview } from './api/app-api.js';
-import { compareCodeUnits, scanProject } from './dataset/scan.js';
-import type { Project } from './project.js';
+import type { FileFailure } from '../api/contract.js';
+import type { ClassCard, Overview } from '../api/app-api.js';
+import { compareCodeUnits, scanProject } from '../dataset/scan.js';
+import type { Project } from '../project/project.js';
 import { stateDirNameInside } from './sample-sync.js';
-import { subGroupOf } from './sub-groups.js';
+import { subGroupOf } from '../evaluation/sub-groups.js';
 import { summarizeVersion } from './version-summary.js';
 
 const THUMBNAILS_PER_CLASS = 4;

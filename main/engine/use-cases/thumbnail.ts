@@ -1,8 +1,8 @@
 import sharp from 'sharp';
-import { readRegularFile } from './files/read-regular-file.js';
-import { sniffFormat } from './images/index.js';
-import { UsageError } from './project.js';
-import { resolveSampleFile } from './project-paths.js';
+import { readRegularFile } from '../files/read-regular-file.js';
+import { sniffFormat } from '../images/index.js';
+import { UsageError } from '../project/project.js';
+import { resolveSampleFile } from '../project/project-paths.js';
 
 const THUMBNAIL_PX = 192;
 const MAX_SOURCE_BYTES = 64 * 1024 * 1024;

@@ -1,6 +1,6 @@
-import type { AccuracyReport } from './api/contract.js';
-import { accuracyByClass, evaluatePredictions } from './evaluation/index.js';
-import type { LabeledFeatures, Learner } from './learners/index.js';
+import type { AccuracyReport } from '../api/contract.js';
+import { accuracyByClass, evaluatePredictions } from './index.js';
+import type { LabeledFeatures, Learner } from '../learners/index.js';
 import { accuracyBySubGroup } from './sub-groups.js';
 
 /** The arg-max class of each row, per the learner's scores. */

@@ -1,6 +1,6 @@
-import type { ResolvedBackbone } from './backbones/resolve.js';
-import { createOnnxFeatureExtractor, type FeatureExtractor } from './embedding/index.js';
-import { openSession, type DeviceChoice, type DeviceReport } from './runtime/devices.js';
+import type { ResolvedBackbone } from '../backbones/resolve.js';
+import { createOnnxFeatureExtractor, type FeatureExtractor } from '../embedding/index.js';
+import { openSession, type DeviceChoice, type DeviceReport } from './devices.js';
 import type * as ort from 'onnxruntime-node';
 
 /**

@@ -1,5 +1,5 @@
-import type { RollbackResult, VersionsResult } from './api/contract.js';
-import { UsageError, type Project } from './project.js';
+import type { RollbackResult, VersionsResult } from '../api/contract.js';
+import { UsageError, type Project } from '../project/project.js';
 import { summarizeVersion } from './version-summary.js';
 
 export function listVersions(project: Project): VersionsResult {

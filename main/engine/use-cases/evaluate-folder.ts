@@ -1,12 +1,12 @@
 import path from 'node:path';
-import type { EvalResult } from './api/contract.js';
-import { buildAccuracyReport, predictClassNames } from './accuracy-report.js';
-import { scanProject } from './dataset/index.js';
-import { embedFilesCached } from './embed-files-cached.js';
-import { FeatureRuntime } from './feature-runtime.js';
+import type { EvalResult } from '../api/contract.js';
+import { buildAccuracyReport, predictClassNames } from '../evaluation/accuracy-report.js';
+import { scanProject } from '../dataset/index.js';
+import { embedFilesCached } from '../embedding/embed-files-cached.js';
+import { FeatureRuntime } from '../runtime/feature-runtime.js';
 import { loadHeadModel } from './head-model.js';
-import { UsageError, type Project } from './project.js';
-import { knownSubGroups, subGroupOf } from './sub-groups.js';
+import { UsageError, type Project } from '../project/project.js';
+import { knownSubGroups, subGroupOf } from '../evaluation/sub-groups.js';
 
 /**
  * Accuracy of the head version on an external labeled folder (same layout: one subfolder
