@@ -85,9 +85,10 @@ export function removeFromBuffer(buffer: ExemplarBuffer, classNames: readonly st
 
 /**
  * The buffer after this update's new samples: a class with new samples reselects its exemplars
- * from its old exemplars plus the new samples (herding towards its mean over every sample seen,
- * or a reservoir over everything seen); every class is then cut to the per-class limit, keeping
- * its first exemplars (herding order, so the cut is still a herding selection).
+ * (herding: a new class herds towards its mean; a class with exemplars already shares its slots
+ * between them and the new samples, see herdByArrival; or a reservoir over everything seen);
+ * every class is then cut to the per-class limit, keeping its first exemplars (herding order,
+ * so the cut is still a herding selection).
  */
 export function refreshBuffer(
   buffer: ExemplarBuffer,
@@ -114,15 +115,40 @@ export function refreshBuffer(
     const candidates = [...old, ...incoming];
     let picks: number[];
     if (h.bufferSelection === 'herding') {
-      const matrix = new Float32Array(candidates.length * dim);
-      candidates.forEach((row, i) => matrix.set(row.features, i * dim));
-      picks = herdingSelection(matrix, candidates.length, dim, classMean(statistics, c), limit);
+      picks = old.length === 0 ? herdTowardsMean(incoming, limit, 0, classMean(statistics, c)) : herdByArrival(old, incoming, limit, previousCounts.get(name) ?? old.length);
     } else {
       picks = reservoirUpdate(old.length, previousCounts.get(name) ?? 0, incoming.length, limit, random);
     }
     rows.push(...picks.map((i) => candidates[i]!));
   });
   return fromRows(dim, rows);
+}
+
+/**
+ * A class that already has exemplars and gets new samples (a new look, more instances): its
+ * slots are shared in proportion to the samples seen before and now, the old exemplars keeping
+ * their first picks (a herding prefix) and the new samples herded towards their own mean.
+ * Herding all of them towards the mean of everything seen picked too few of a look far from the
+ * others (bench `domains`, 20 exemplars a class, photo → drawing → corrupted, final drawing
+ * accuracy 68.4 % against 70.3 % this way; reference 71.6 %). Classes learned in one update,
+ * as in class-incremental runs, are herded exactly as before.
+ */
+function herdByArrival(old: readonly Row[], incoming: readonly Row[], limit: number, seenBefore: number): number[] {
+  const oldShare = Math.min(old.length, Math.round((limit * seenBefore) / (seenBefore + incoming.length)));
+  return [...old.slice(0, oldShare).map((_, i) => i), ...herdTowardsMean(incoming, limit - oldShare, old.length)];
+}
+
+/** Herding over `rows` towards `target` (default: their own mean); indices shifted by `offset`. */
+function herdTowardsMean(rows: readonly Row[], k: number, offset: number, target?: Float64Array): number[] {
+  const dim = rows[0]?.features.length ?? 0;
+  const matrix = new Float32Array(rows.length * dim);
+  rows.forEach((row, i) => matrix.set(row.features, i * dim));
+  let mean = target;
+  if (!mean) {
+    mean = new Float64Array(dim);
+    for (const row of rows) for (let j = 0; j < dim; j++) mean[j]! += row.features[j]! / rows.length;
+  }
+  return herdingSelection(matrix, rows.length, dim, mean, k).map((i) => i + offset);
 }
 
 export function bufferAsSamples(buffer: ExemplarBuffer): LabeledFeatures {
