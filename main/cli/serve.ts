@@ -8,7 +8,7 @@ export const DEFAULT_PORT = 7720;
 
 /** `keizoku serve`: runs until SIGINT/SIGTERM, then stops the engine cleanly (an update in flight is cancelled safely). */
 export async function runServe(options: CommonOptions): Promise<number> {
-  const token = resolveServeToken(options, process.env, (line) => process.stderr.write(`${line}\n`));
+  const token = await resolveServeToken(options, process.env, (line) => process.stderr.write(`${line}\n`));
   const server = await startServer({
     engine: {
       root: path.resolve(options.root!),

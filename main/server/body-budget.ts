@@ -12,7 +12,6 @@ export const BODY_BUDGET_BYTES = Math.round(1.2 * MAX_REQUEST_BYTES);
 
 /** What one request holds; released exactly once, however the request ends. */
 export interface Reservation {
-  readonly bytes: number;
   /** Takes `more` bytes too; false (and nothing taken) when the budget has no room. */
   grow(more: number): boolean;
   release(): void;
@@ -29,9 +28,6 @@ export class BodyBudget {
     let mine = bytes;
     let released = false;
     return {
-      get bytes() {
-        return mine;
-      },
       grow: (more) => {
         if (released || !this.take(more)) return false;
         mine += more;

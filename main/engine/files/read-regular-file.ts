@@ -4,7 +4,10 @@
 import { constants as fsConstants, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 
-export type ReadOutcome = { ok: true; bytes: Buffer } | { ok: false; reason: string };
+export type ReadOutcome =
+  | { ok: true; bytes: Buffer; stats: Stats }
+  /** unreadable: open or read failed; not-regular: a folder or special file; too-large: over maxBytes */
+  | { ok: false; problem: 'unreadable' | 'not-regular' | 'too-large'; reason: string };
 
 /**
  * O_NONBLOCK makes open() return at once even for a FIFO without a writer; fstat on the
@@ -19,18 +22,18 @@ export async function readRegularFile(file: string, maxBytes: number, tooLarge: 
   try {
     handle = await fs.open(file, OPEN_FLAGS);
   } catch (error) {
-    return { ok: false, reason: readErrorReason(error) };
+    return { ok: false, problem: 'unreadable', reason: readErrorReason(error) };
   }
   try {
     const stats = await handle.stat();
     const refused = notRegularReason(stats);
-    if (refused) return { ok: false, reason: refused };
-    if (stats.size > maxBytes) return { ok: false, reason: tooLarge(stats.size) };
+    if (refused) return { ok: false, problem: 'not-regular', reason: refused };
+    if (stats.size > maxBytes) return { ok: false, problem: 'too-large', reason: tooLarge(stats.size) };
     const bytes = await handle.readFile();
-    if (bytes.length > maxBytes) return { ok: false, reason: tooLarge(bytes.length) };
-    return { ok: true, bytes };
+    if (bytes.length > maxBytes) return { ok: false, problem: 'too-large', reason: tooLarge(bytes.length) };
+    return { ok: true, bytes, stats };
   } catch (error) {
-    return { ok: false, reason: readErrorReason(error) };
+    return { ok: false, problem: 'unreadable', reason: readErrorReason(error) };
   } finally {
     await handle.close().catch(() => undefined);
   }

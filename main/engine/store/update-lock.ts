@@ -34,10 +34,6 @@ export class UpdateLock {
     }
   }
 
-  get held(): boolean {
-    return this.db !== undefined;
-  }
-
   release(): void {
     const db = this.db;
     this.db = undefined;

@@ -88,6 +88,8 @@ export class UpdateJournal {
   /** Marks attempts left 'running' by a process that died; does nothing while an update is live. */
   recoverInterrupted(): number {
     if (this.lock || this.lockDir === null) return 0;
+    // Most opens find nothing to tidy: only then is the lock worth touching.
+    if (!this.db.prepare("SELECT 1 FROM updates WHERE status = 'running' LIMIT 1").get()) return 0;
     const lock = UpdateLock.tryAcquire(this.lockDir);
     if (!lock) return 0;
     try {
