@@ -1,6 +1,6 @@
 // Public surface of the learners module.
 export type {
-  HyperParameters, LabeledFeatures, Learner, LearnerPlugin, LearnerState, PluginUpdateEvent, TrainingDelta, UpdateContext,
+  BackboneTop, HyperParameters, LabeledFeatures, Learner, LearnerPlugin, LearnerState, PluginUpdateEvent, TrainingDelta, UpdateContext,
 } from './learner.js';
 export { LearnerInputError, noFeatures } from './learner.js';
 export { getLearner, isLearnerId, learnerIds, type LearnerId } from './registry.js';

@@ -45,6 +45,22 @@ export interface UpdateContext {
   /** Runs gradient steps for learners that train a head (replay); when absent they use the
    * TypeScript reference trainer. Results must not depend on which trainer it is. */
   readonly trainer?: HeadTrainer;
+  /** For learners with `trainsBackboneTop`: the backbone's layers after the cut, as pretrained. */
+  readonly backboneTop?: BackboneTop;
+}
+
+/**
+ * The trainable top of a backbone split for fine-tuning: an ONNX model from the cut activation
+ * (`input`, [N, C, H, W]) to the features (`output`, [N, featureDim]). A learner that fine-tunes
+ * starts from these weights and keeps its own in each version.
+ */
+export interface BackboneTop {
+  readonly model: Uint8Array;
+  readonly input: string;
+  readonly output: string;
+  /** C, H, W of one sample's cut activation; the learner's input rows are C·H·W floats. */
+  readonly cutShape: readonly [number, number, number];
+  readonly featureDim: number;
 }
 
 /** What every learner state exposes; the rest is the learner's own business. */
@@ -65,6 +81,9 @@ export interface LearnerState {
  */
 export interface Learner<S = LearnerState> {
   readonly id: string;
+  /** True for learners that train the backbone's top layers: their input rows are the cut
+   * activations of a split backbone, and `update` needs `context.backboneTop`. */
+  readonly trainsBackboneTop?: boolean;
   /** Every hyper-parameter this learner reads, with the value used when neither the context
    * nor the previous state sets it. */
   readonly defaultHyperParameters: HyperParameters;
