@@ -36,7 +36,7 @@ export interface ScenarioStep {
 export interface ScenarioLearner {
   learn(step: ScenarioStep): Promise<void>;
   /** The predicted class name of every row. */
-  predict(test: LabeledFeatures): string[];
+  predict(test: LabeledFeatures): Promise<string[]>;
 }
 
 export type ScenarioLearnerFactory = () => ScenarioLearner;
@@ -68,8 +68,8 @@ export function incrementalLearner(learner: LearnerId | Learner, hyperParameters
         { ...(hyperParameters ? { hyperParameters } : {}), trainer: trainer() },
       );
     },
-    predict(test) {
-      return argmaxClassNames(l.predict(state!, test.features, test.count), test.count, l.classNames(state!));
+    async predict(test) {
+      return argmaxClassNames(await l.predict(state!, test.features, test.count), test.count, l.classNames(state!));
     },
   };
 }
@@ -87,8 +87,8 @@ export function jointLearner(learner: LearnerId | Learner = 'analytic', hyperPar
         { ...(hyperParameters ? { hyperParameters } : {}), trainer: trainer() },
       );
     },
-    predict(test) {
-      return argmaxClassNames(l.predict(state!, test.features, test.count), test.count, l.classNames(state!));
+    async predict(test) {
+      return argmaxClassNames(await l.predict(state!, test.features, test.count), test.count, l.classNames(state!));
     },
   };
 }
@@ -174,9 +174,9 @@ export async function loadDomainData(cacheDir: string, log: (message: string) =>
   }
 }
 
-export function accuracy(learner: ScenarioLearner, test: LabeledFeatures): number | null {
+export async function accuracy(learner: ScenarioLearner, test: LabeledFeatures): Promise<number | null> {
   if (test.count === 0) return null;
-  const predicted = learner.predict(test);
+  const predicted = await learner.predict(test);
   let correct = 0;
   predicted.forEach((name, i) => {
     if (name === test.labels[i]) correct++;
@@ -225,8 +225,10 @@ export async function runDomainScenario(
     const t0 = performance.now();
     await learner.learn({ classNames: data.classes, added, seen: concatFeatures(seenParts, added.dim) });
     const learnMs = performance.now() - t0;
-    const acc = Object.fromEntries(DOMAINS.map((d) => [d, accuracy(learner, data.test[d])])) as Record<Domain, number | null>;
-    const byKind = Object.fromEntries(CORRUPTIONS.map((k) => [k, accuracy(learner, data.corruptedTestByKind[k])])) as Record<Corruption, number | null>;
+    const acc = {} as Record<Domain, number | null>;
+    for (const d of DOMAINS) acc[d] = await accuracy(learner, data.test[d]);
+    const byKind = {} as Record<Corruption, number | null>;
+    for (const k of CORRUPTIONS) byKind[k] = await accuracy(learner, data.corruptedTestByKind[k]);
     const seenDomains = order.slice(0, steps.length + 1);
     steps.push({ trained: domain, accuracy: acc, corruptedByKind: byKind, meanSeen: mean(seenDomains.map((d) => acc[d])), learnMs });
   }
@@ -267,7 +269,7 @@ export async function runInstanceScenario(data: DomainData, factory: ScenarioLea
     const seen = concatFeatures(parts.slice(0, u + 1), train.dim);
     const t0 = performance.now();
     await learner.learn({ classNames: data.classes, added: parts[u]!, seen });
-    out.push({ added: parts[u]!.count, seen: seen.count, accuracy: accuracy(learner, data.test[domain]), learnMs: performance.now() - t0 });
+    out.push({ added: parts[u]!.count, seen: seen.count, accuracy: await accuracy(learner, data.test[domain]), learnMs: performance.now() - t0 });
   }
   return out;
 }

@@ -28,7 +28,7 @@ interface StepData {
 interface Method {
   learn(step: StepData): Promise<void>;
   /** count×C scores and their column classes. */
-  scores(test: LabeledFeatures): { scores: Float32Array; classNames: readonly string[] };
+  scores(test: LabeledFeatures): Promise<{ scores: Float32Array; classNames: readonly string[] }>;
 }
 
 
@@ -46,8 +46,8 @@ function incrementalLearner(learner: Learner, hyperParameters?: HyperParameters)
         { hyperParameters, trainer: sharedTrainer },
       );
     },
-    scores(test) {
-      return { scores: learner.predict(state!, test.features, test.count), classNames: learner.classNames(state!) };
+    async scores(test) {
+      return { scores: await learner.predict(state!, test.features, test.count), classNames: learner.classNames(state!) };
     },
   };
 }
@@ -62,8 +62,8 @@ function jointLearner(id: 'analytic' | 'replay'): Method {
       sharedTrainer ??= new OnnxTrainer('cpu');
       state = await learner.update(null, { classNames: step.seen, added: step.trainSeen, removed: noFeatures(step.trainSeen.dim) }, { trainer: sharedTrainer });
     },
-    scores(test) {
-      return { scores: learner.predict(state!, test.features, test.count), classNames: learner.classNames(state!) };
+    async scores(test) {
+      return { scores: await learner.predict(state!, test.features, test.count), classNames: learner.classNames(state!) };
     },
   };
 }
@@ -75,7 +75,7 @@ function naiveFineTuning(dim: number): Method {
       head.addClasses(step.fresh);
       head.train(step.trainNew, NAIVE_DEFAULTS);
     },
-    scores(test) {
+    async scores(test) {
       return { scores: head.predict(test.features, test.count), classNames: head.classNames };
     },
   };
@@ -97,7 +97,7 @@ async function runProtocol(method: Method, steps: readonly StepData[]): Promise<
     const t0 = performance.now();
     await method.learn(step);
     learnMs += performance.now() - t0;
-    const { scores, classNames } = method.scores(step.testSeen);
+    const { scores, classNames } = await method.scores(step.testSeen);
     const report = evaluatePredictions({
       truth: step.testSeen.labels,
       predicted: argmaxClassNames(scores, step.testSeen.count, classNames),

@@ -50,7 +50,7 @@ async function runClassIncremental(data: Awaited<ReturnType<typeof classIncremen
   for (let t = 0; t < groups.length; t++) {
     const seen = groups.slice(0, t + 1).flat();
     await learner.learn({ classNames: seen, added: selectClasses(data.train, groups[t]!), seen: selectClasses(data.train, seen) });
-    overall.push(accuracy(learner, selectClasses(data.test, seen))!);
+    overall.push((await accuracy(learner, selectClasses(data.test, seen)))!);
   }
   return { final: overall[overall.length - 1]!, average: overall.reduce((a, b) => a + b, 0) / overall.length, learnS: (performance.now() - t0) / 1000 };
 }

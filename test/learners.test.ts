@@ -178,8 +178,8 @@ describe('analytic learner', () => {
     expect(core(state!).classNames).toEqual(ABC);
     expect(maxRelativeDifference(core(state!).weights, core(joint).weights)).toBeLessThan(1e-10);
     const probe = clusters(ABC, 10, 99);
-    const a = analytic.predict(state!, probe.features, probe.count);
-    const b = analytic.predict(joint, probe.features, probe.count);
+    const a = await analytic.predict(state!, probe.features, probe.count);
+    const b = await analytic.predict(joint, probe.features, probe.count);
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-5);
     // And it classifies well-separated clusters.
     const predicted = argmaxNames(a, probe.count, ABC);
@@ -231,7 +231,7 @@ describe('analytic learner', () => {
     const without = await analytic.update(full, { classNames: ['a', 'b', 'd'], added: noFeatures(DIM), removed });
     expect(analytic.classNames(without)).toEqual(['a', 'b', 'd']);
     const probe = clusters(['a', 'b', 'c', 'd'], 10, 42);
-    const scores = analytic.predict(without, probe.features, probe.count);
+    const scores = await analytic.predict(without, probe.features, probe.count);
     expect(scores.length).toBe(probe.count * 3);
     expect(argmaxNames(scores, probe.count, ['a', 'b', 'd'])).not.toContain('c');
     const never = await analytic.update(null, adding(['a', 'b', 'd'], pick(data, (l) => l !== 'c')));
@@ -251,9 +251,9 @@ describe('analytic learner', () => {
   it('scores classes without samples −Infinity, and an empty model scores everything −Infinity', async () => {
     const empty = await analytic.update(null, adding(['a', 'b'], noFeatures(DIM)));
     const probe = clusters(['a'], 2, 61);
-    expect([...analytic.predict(empty, probe.features, 2)]).toEqual([-Infinity, -Infinity, -Infinity, -Infinity]);
+    expect([...(await analytic.predict(empty, probe.features, 2))]).toEqual([-Infinity, -Infinity, -Infinity, -Infinity]);
     const some = await analytic.update(empty, adding(['a', 'b', 'c'], clusters(['b'], 5, 62)));
-    const scores = analytic.predict(some, probe.features, 2);
+    const scores = await analytic.predict(some, probe.features, 2);
     expect(scores[0]).toBe(-Infinity);
     expect(Number.isFinite(scores[1])).toBe(true);
     expect(scores[2]).toBe(-Infinity);
@@ -267,8 +267,8 @@ describe('analytic learner', () => {
     const abc = await analytic.update(null, adding(['a', 'b', 'c'], data));
     const cab = await analytic.update(null, adding(['c', 'a', 'b'], data));
     const probe = clusters(['a', 'b', 'c'], 3, 72);
-    const s1 = analytic.predict(abc, probe.features, probe.count);
-    const s2 = analytic.predict(cab, probe.features, probe.count);
+    const s1 = await analytic.predict(abc, probe.features, probe.count);
+    const s2 = await analytic.predict(cab, probe.features, probe.count);
     for (let r = 0; r < probe.count; r++) {
       expect(s2[r * 3 + 0]).toBeCloseTo(s1[r * 3 + 2]!, 5);
       expect(s2[r * 3 + 1]).toBeCloseTo(s1[r * 3 + 0]!, 5);
@@ -280,8 +280,8 @@ describe('analytic learner', () => {
     const state = await analytic.update(null, adding(['a', 'b'], data));
     const probe = clusters(['a', 'b'], 2, 82);
     const scaled = probe.features.map((v) => v * 7.5);
-    const a = analytic.predict(state, probe.features, probe.count);
-    const b = analytic.predict(state, scaled, probe.count);
+    const a = await analytic.predict(state, probe.features, probe.count);
+    const b = await analytic.predict(state, scaled, probe.count);
     for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i]!, 5);
   });
 
@@ -293,8 +293,8 @@ describe('analytic learner', () => {
     const stored = Buffer.concat([Buffer.from([1, 2, 3]), Buffer.from(bytes)]).subarray(3);
     const restored = analytic.deserialize(stored);
     const probe = clusters(['a', 'b', 'c'], 4, 92);
-    const a = analytic.predict(state, probe.features, probe.count);
-    const b = analytic.predict(restored, probe.features, probe.count);
+    const a = await analytic.predict(state, probe.features, probe.count);
+    const b = await analytic.predict(restored, probe.features, probe.count);
     expect([...b].every((v, i) => Object.is(v, a[i]))).toBe(true);
     const more = clusters(['d'], 6, 93);
     const next1 = core(await analytic.update(state, adding(['a', 'b', 'c', 'd'], more)));
@@ -457,7 +457,7 @@ describe('nearest class mean learner', () => {
     const joint = await ncm.update(null, adding(['a', 'b', 'c'], data));
     expect(maxRelativeDifference(core(step2).sums, core(joint).sums)).toBeLessThan(1e-12);
     const probe = clusters(['a', 'b', 'c'], 3, 122);
-    const scores = ncm.predict(step2, probe.features, probe.count);
+    const scores = await ncm.predict(step2, probe.features, probe.count);
     // Reference: mean of normalized training features, cosine to the raw probe.
     for (const [c, name] of ['a', 'b', 'c'].entries()) {
       const members = pick(data, (l) => l === name);
@@ -484,11 +484,11 @@ describe('nearest class mean learner', () => {
     expect(core(back).counts).toEqual(core(before).counts);
     expect(maxRelativeDifference(core(back).sums, core(before).sums)).toBeLessThan(1e-12);
     const probe = clusters(['a'], 1, 133);
-    const scores = ncm.predict(back, probe.features, 1);
+    const scores = await ncm.predict(back, probe.features, 1);
     expect(scores[2]).toBe(-Infinity);
     expect(argmaxNames(scores, 1, ncm.classNames(back))).toEqual(['a']);
     const restored = ncm.deserialize(ncm.serialize(back));
-    expect([...ncm.predict(restored, probe.features, 1)].every((v, i) => Object.is(v, scores[i]))).toBe(true);
+    expect([...(await ncm.predict(restored, probe.features, 1))].every((v, i) => Object.is(v, scores[i]))).toBe(true);
   });
 });
 
@@ -528,13 +528,13 @@ describe('learner registry and plugins', () => {
     expect(s2.pluginStates).toEqual([undefined, 2]);
     expect(s2.core.counts).toEqual([6, 4]); // the delta the core saw is the plugin's
     const probe = clusters(['a'], 1, 143);
-    const plain = nearestClassMean.predict(s2.core, l2Normalize.adaptFeatures!(probe.features, 1, DIM).features, 1);
-    const composed = learner.predict(s2, probe.features, 1);
+    const plain = await nearestClassMean.predict(s2.core, l2Normalize.adaptFeatures!(probe.features, 1, DIM).features, 1);
+    const composed = await learner.predict(s2, probe.features, 1);
     expect(composed[0]).toBeCloseTo(plain[0]! + 2, 6);
     const restored = learner.deserialize(learner.serialize(s2));
     expect(restored.pluginStates).toEqual([undefined, 2]);
     expect(() => withPlugins('test', nearestClassMean, [counter]).deserialize(learner.serialize(s2))).toThrow(/different plugins/);
-    expect(() => analyticRidge.predict(s2.core as unknown as AnalyticState, probe.features, 1)).toThrow(LearnerInputError);
+    await expect(analyticRidge.predict(s2.core as unknown as AnalyticState, probe.features, 1)).rejects.toThrow(LearnerInputError);
   });
 
   it('refuses a plugin that changes the class list', async () => {

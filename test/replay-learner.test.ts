@@ -35,8 +35,8 @@ beforeAll(async () => {
 
 const core = (state: ComposedState<ReplayState>): ReplayState => state.core;
 
-function accuracy(learner: Learner<any>, state: unknown, data: LabeledFeatures): number {
-  const scores = learner.predict(state, data.features, data.count);
+async function accuracy(learner: Learner<any>, state: unknown, data: LabeledFeatures): Promise<number> {
+  const scores = await learner.predict(state, data.features, data.count);
   const names = learner.classNames(state);
   let right = 0;
   for (let r = 0; r < data.count; r++) {
@@ -85,13 +85,13 @@ describe('replay learner', () => {
     const run = async (hyperParameters: HyperParameters) => {
       const first = await replay.update(null, { classNames: FIRST, added: photos, removed: noFeatures(train.dim) }, { hyperParameters });
       const second = await replay.update(first, { classNames: FIRST, added: drawingsTrain, removed: noFeatures(train.dim) }, { hyperParameters });
-      return { before: accuracy(replay, first, drawingsTest), drawings: accuracy(replay, second, drawingsTest), photos: accuracy(replay, second, pick(test, FIRST)) };
+      return { before: await accuracy(replay, first, drawingsTest), drawings: await accuracy(replay, second, drawingsTest), photos: await accuracy(replay, second, pick(test, FIRST)) };
     };
     const corrected = await run({});
     const pinned = await run({ labelsOverrideDistillation: false });
     expect(corrected.drawings).toBeGreaterThan(corrected.before);
     expect(corrected.drawings).toBeGreaterThan(pinned.drawings);
-    expect(corrected.photos).toBeGreaterThanOrEqual(accuracy(replay, await replay.update(null, { classNames: FIRST, added: photos, removed: noFeatures(train.dim) }), pick(test, FIRST)) - 0.05);
+    expect(corrected.photos).toBeGreaterThanOrEqual((await accuracy(replay, await replay.update(null, { classNames: FIRST, added: photos, removed: noFeatures(train.dim) }), pick(test, FIRST))) - 0.05);
   });
 
   it('is registered, and imprinting alone (no training step) predicts as nearest class mean does', async () => {
@@ -100,16 +100,16 @@ describe('replay learner', () => {
     let ncmState = await ncm.update(null, { classNames: FIRST, added: pick(train, FIRST), removed: noFeatures(train.dim) });
     ncmState = await ncm.update(ncmState, { classNames: ALL, added: pick(train, SECOND), removed: noFeatures(train.dim) });
     const C = ALL.length;
-    expect(argmaxes(replay.predict(second, test.features, test.count), test.count, C)).toEqual(
-      argmaxes(ncm.predict(ncmState, test.features, test.count), test.count, C),
+    expect(argmaxes(await replay.predict(second, test.features, test.count), test.count, C)).toEqual(
+      argmaxes(await ncm.predict(ncmState, test.features, test.count), test.count, C),
     );
-    expect(accuracy(replay, second, test)).toBeGreaterThan(0.8);
+    expect(await accuracy(replay, second, test)).toBeGreaterThan(0.8);
   });
 
   it('trains to high accuracy on old and new classes with the default recipe', async () => {
     const { second } = await twoSteps({});
-    expect(accuracy(replay, second, pick(test, FIRST))).toBeGreaterThan(0.85);
-    expect(accuracy(replay, second, pick(test, SECOND))).toBeGreaterThan(0.85);
+    expect(await accuracy(replay, second, pick(test, FIRST))).toBeGreaterThan(0.85);
+    expect(await accuracy(replay, second, pick(test, SECOND))).toBeGreaterThan(0.85);
   });
 
   it('keeps at most bufferPerClass exemplars per class, and fits a megabyte budget that shrinks each class’s share', async () => {
@@ -155,7 +155,7 @@ describe('replay learner', () => {
   it('serializes to bytes that predict bit-identically and continue training identically (rollback is exact)', async () => {
     const first = await replay.update(null, { classNames: FIRST, added: pick(train, FIRST), removed: noFeatures(train.dim) }, { hyperParameters: { ...QUICK, optimizer: 'adam', learningRate: 0.01, distillationWeight: 1 } });
     const restored = replay.deserialize(replay.serialize(first));
-    expect(replay.predict(restored, test.features, test.count)).toEqual(replay.predict(first, test.features, test.count));
+    expect(await replay.predict(restored, test.features, test.count)).toEqual(await replay.predict(first, test.features, test.count));
     const delta = { classNames: ALL, added: pick(train, SECOND), removed: noFeatures(train.dim) };
     const fromOriginal = await replay.update(first, delta);
     const fromRestored = await replay.update(restored, delta);
@@ -185,7 +185,7 @@ describe('replay learner', () => {
     expect(replay.classNames(afterClass)).toEqual(remaining);
     expect(core(afterClass).buffer.labels).not.toContain('bonsai');
     expect(core(afterClass).parameters[0]!.length).toBe(remaining.length * train.dim);
-    expect(replay.predict(afterClass, test.features, test.count).length).toBe(test.count * remaining.length);
+    expect((await replay.predict(afterClass, test.features, test.count)).length).toBe(test.count * remaining.length);
     // The other classes' rows are the ones they had.
     const before = core(second).parameters[0]!;
     const leopards = ALL.indexOf('Leopards');
@@ -198,8 +198,8 @@ describe('replay learner', () => {
     const recipe = { epochs: 20, batchSize: 32, bufferPerClass: 2, translatedPerClass: 0, classBalanced: false };
     const drift = async (distillationWeight: number) => {
       const { first, second } = await twoSteps({ ...recipe, distillationWeight });
-      const before = replay.predict(first, test.features, test.count);
-      const after = replay.predict(second, test.features, test.count);
+      const before = await replay.predict(first, test.features, test.count);
+      const after = await replay.predict(second, test.features, test.count);
       const K = FIRST.length;
       let sum = 0;
       for (let r = 0; r < test.count; r++) {
@@ -242,7 +242,7 @@ describe('replay learner', () => {
     // Weight aligning leaves new output rows as long as old ones, on average.
     const meanNorm = (classes: number[]) => classes.reduce((sum, c) => sum + Math.hypot(...core(second).parameters[2]!.subarray(c * 32, (c + 1) * 32)), 0) / classes.length;
     expect(meanNorm([3, 4, 5])).toBeCloseTo(meanNorm([0, 1, 2]), 4);
-    expect(accuracy(replay, second, test)).toBeGreaterThan(0.7);
+    expect(await accuracy(replay, second, test)).toBeGreaterThan(0.7);
     const delta = { classNames: FIRST, added: pick(train, FIRST), removed: noFeatures(train.dim) };
     await expect(replay.update(null, delta, { hyperParameters: { bufferSize: 3 } })).rejects.toThrow(LearnerInputError);
     await expect(replay.update(null, delta, { hyperParameters: { bufferSelection: 'random' } })).rejects.toThrow(/bufferSelection/);

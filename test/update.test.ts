@@ -31,7 +31,7 @@ async function headScores(root: string, stateDir?: string) {
     const heldOut = project.store.samples.all().filter((row) => row.split === 'heldout' && row.status === 'ready');
     const hashes = [...new Set(heldOut.map((row) => row.contentHash!))].sort();
     const features = project.store.embeddings.matrix(hashes, backbone.key, backbone.featureDim);
-    return { classNames: learner.classNames(state), scores: learner.predict(state, features, hashes.length) };
+    return { classNames: learner.classNames(state), scores: await learner.predict(state, features, hashes.length) };
   } finally {
     project.close();
   }

@@ -4,9 +4,9 @@ import type { LabeledFeatures, Learner } from '../learners/index.js';
 import { accuracyBySubGroup } from './sub-groups.js';
 
 /** The arg-max class of each row, per the learner's scores. */
-export function predictClassNames<S>(learner: Learner<S>, state: S, samples: LabeledFeatures): string[] {
+export async function predictClassNames<S>(learner: Learner<S>, state: S, samples: LabeledFeatures): Promise<string[]> {
   if (samples.count === 0) return [];
-  return argmaxClassNames(learner.predict(state, samples.features, samples.count), samples.count, learner.classNames(state));
+  return argmaxClassNames(await learner.predict(state, samples.features, samples.count), samples.count, learner.classNames(state));
 }
 
 /** The arg-max class of each row of count × C scores. */

@@ -155,7 +155,7 @@ export const analyticRidge: Learner<AnalyticState> = {
     });
   },
 
-  predict(state, features, count) {
+  async predict(state, features, count) {
     assertAnalyticState(state);
     return linearScores(features, count, state.dim, state.weights, state.counts);
   },

@@ -83,10 +83,10 @@ export function withPlugins<S extends LearnerState>(
       return Object.freeze({ learnerId: id, classNames: coreState.classNames, core: coreState, pluginStates: Object.freeze(pluginStates) });
     },
 
-    predict(state, features, count) {
+    async predict(state, features, count) {
       const own = assertOwn(state);
       const adapted = adaptFeatures(features, count, count === 0 ? 0 : features.length / count);
-      let scores = core.predict(own.core, adapted.features, count);
+      let scores = await core.predict(own.core, adapted.features, count);
       for (const [i, plugin] of plugins.entries()) {
         if (plugin.adaptScores) scores = plugin.adaptScores(scores, count, own.classNames, own.pluginStates[i]);
       }

@@ -73,8 +73,8 @@ export interface LearnerState {
 
 /**
  * A learner (the "strategy"). `update` is async because gradient-trained learners run training
- * graphs off the main thread; `predict` is synchronous because every learner here ends in a
- * linear (or small) head over backbone features that is cheap to evaluate in JS.
+ * graphs off the main thread; `predict` is async because a learner may score with its own layers
+ * in ONNX Runtime (finetune runs its fine-tuned backbone top there).
  * S is the learner's state type; callers that hold any learner use Learner (or Learner<unknown>)
  * and treat states as opaque. Methods use method syntax on purpose, so that a Learner<AnalyticState>
  * is usable as such a Learner; each learner checks at run time that a state is its own.
@@ -90,7 +90,7 @@ export interface Learner<S = LearnerState> {
   update(previous: S | null, delta: TrainingDelta, context?: UpdateContext): Promise<S>;
   /** count×C scores in `classNames(state)` order; higher is more likely. Classes without any
    * training sample score −Infinity. */
-  predict(state: S, features: Float32Array, count: number): Float32Array;
+  predict(state: S, features: Float32Array, count: number): Promise<Float32Array>;
   classNames(state: S): readonly string[];
   /** Learners that keep samples (a replay buffer): the keys (LabeledFeatures.keys) of those
    * kept in `state`, for the caller to record. */

@@ -69,7 +69,7 @@ export const nearestClassMean: Learner<NcmState> = {
     });
   },
 
-  predict(state, features, count) {
+  async predict(state, features, count) {
     assertNcmState(state);
     const { dim, sums, counts } = state;
     if (features.length !== count * dim) throw new LearnerInputError(`expected ${count}×${dim} features, got ${features.length} floats`);

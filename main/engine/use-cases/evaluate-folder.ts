@@ -38,7 +38,7 @@ export async function runEvaluateFolder(project: Project, dataDir: string): Prom
     const features = new Float32Array(usable.length * dim);
     usable.forEach((file, row) => features.set(vectors.get(file.relPath)!, row * dim));
     const labels = usable.map((file) => file.className);
-    const predicted = predictClassNames(learner, state, { features, labels, count: usable.length, dim });
+    const predicted = await predictClassNames(learner, state, { features, labels, count: usable.length, dim });
     const classNames = version.classes.map((entry) => entry.name);
     const metrics = buildAccuracyReport({
       truth: labels,

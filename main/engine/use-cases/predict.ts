@@ -17,18 +17,19 @@ export async function runPredict(project: Project, files: readonly string[], top
     const { vectors, failed } = await embedFilesCached(project, runtime, jobs);
     const classNames = learner.classNames(state);
     const temperature = versionTemperature(version);
-    const predictions = jobs.flatMap((job) => {
+    const predictions: PredictResult['predictions'] = [];
+    for (const job of jobs) {
       const vector = vectors.get(job.relPath);
-      if (!vector) return [];
-      const scores = learner.predict(state, vector, 1);
+      if (!vector) continue;
+      const scores = await learner.predict(state, vector, 1);
       const confidence = confidences(scores, temperature);
       const ranked = classNames
         .map((className, index) => ({ className, score: scores[index]!, confidence: confidence[index]! }))
         .filter((entry) => Number.isFinite(entry.score))
         .sort((a, b) => b.score - a.score)
         .slice(0, top);
-      return [{ path: job.relPath, top: ranked }];
-    });
+      predictions.push({ path: job.relPath, top: ranked });
+    }
     return {
       command: 'predict',
       versionId: version.id,

@@ -119,12 +119,12 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     options.onProgress?.({ phase: 'evaluate', done: 0, total: set.heldOut.length });
     const heldOut = features(set.heldOut);
     // One scoring pass serves both the accuracy report and the confidence calibration.
-    const heldOutScores = heldOut.count === 0 ? new Float32Array(0) : learner.predict(state, heldOut.features, heldOut.count);
+    const heldOutScores = heldOut.count === 0 ? new Float32Array(0) : await learner.predict(state, heldOut.features, heldOut.count);
     const scoreColumns = learner.classNames(state);
     const predicted = argmaxClassNames(heldOutScores, heldOut.count, scoreColumns);
     const calibration = calibrateOnHeldOut(heldOutScores, heldOut.labels, scoreColumns);
     const previousPredicted =
-      previousState && head ? predictClassNames(learner, previousState, heldOut) : null;
+      previousState && head ? await predictClassNames(learner, previousState, heldOut) : null;
     const subGroups = subGroupsByMember(samples.filter((sample) => sample.status === 'ready' && set.classNames.includes(sample.className)));
     const report = buildAccuracyReport({
       truth: heldOut.labels,

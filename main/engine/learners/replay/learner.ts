@@ -125,7 +125,7 @@ export const replayHead: Learner<ReplayState> = {
     });
   },
 
-  predict(state, features, count) {
+  async predict(state, features, count) {
     assertReplayState(state);
     if (features.length !== count * state.dim) throw new LearnerInputError(`expected ${count}×${state.dim} features, got ${features.length} floats`);
     const scores = headLogits(state.architecture, state.parameters, features, count);
