@@ -8,6 +8,7 @@
 // States are immutable values: `update` never mutates `previous`, and `serialize` captures
 // everything `predict` and a later `update` need, so a stored version rolls back exactly.
 
+import type { InferenceSession } from 'onnxruntime-node';
 import type { HeadTrainer } from '../training/head-trainer.js';
 
 /** Labeled backbone features: `count` rows of `dim` floats, row-major, one class name per row. */
@@ -45,6 +46,9 @@ export interface UpdateContext {
   /** Runs gradient steps for learners that train a head (replay); when absent they use the
    * TypeScript reference trainer. Results must not depend on which trainer it is. */
   readonly trainer?: HeadTrainer;
+  /** Opens an ONNX graph of the learner's own on the update's device (--device, falling back like
+   * the trainer); learners that run their own training graphs use it (finetune). */
+  readonly openGraph?: (model: Uint8Array) => Promise<InferenceSession>;
   /** For learners with `trainsBackboneTop`: the backbone's layers after the cut, as pretrained. */
   readonly backboneTop?: BackboneTop;
 }

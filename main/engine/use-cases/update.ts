@@ -107,6 +107,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
       {
         hyperParameters: bufferBudget(learner.defaultHyperParameters, settings),
         trainer,
+        openGraph: trainer.openGraph,
         signal: options.signal,
         onProgress: (done, total) => options.onProgress?.({ phase: 'train', done, total }),
       },
