@@ -1,4 +1,5 @@
 import { ChecksumMismatchError, ModelUnavailableError } from '../backbones/model-files.js';
+import { NotFineTunableError } from '../backbones/resolve.js';
 import { NoModelError } from '../use-cases/head-model.js';
 import { UsageError } from '../project/project.js';
 import { OutsideProjectError } from '../project/project-paths.js';
@@ -19,7 +20,7 @@ export function toApiError(error: unknown, cancelled = false): ApiError {
   const message = error instanceof Error ? error.message : String(error);
   if (cancelled || error instanceof CancelledError) return { code: 'cancelled', message };
   if (error instanceof NoModelError) return { code: 'no-model', message };
-  if (error instanceof UsageError || error instanceof OutsideProjectError) return { code: 'usage', message };
+  if (error instanceof UsageError || error instanceof OutsideProjectError || error instanceof NotFineTunableError) return { code: 'usage', message };
   if (error instanceof ChecksumMismatchError) return { code: 'checksum-mismatch', message };
   if (error instanceof ModelUnavailableError) return { code: 'backbone-unavailable', message };
   if (error instanceof UpdateInProgressError) return { code: 'update-in-progress', message };

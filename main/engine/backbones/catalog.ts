@@ -21,6 +21,9 @@ export const CatalogEntrySchema = z.object({
   /** Earlier activations pooled and appended to the features, each block L2-normalized (tflite only). */
   featureTaps: z.array(z.string()).min(1).optional(),
   featureDim: z.number().int().positive(),
+  /** Where fine-tuning splits the model: the tensor whose activation is cached per sample; the
+   * layers after it are trained. Only entries that name one can be fine-tuned. */
+  fineTuneCut: z.string().min(1).optional(),
 });
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
 

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
 import { findCatalogEntry, loadCatalog, type CatalogEntry } from './catalog.js';
+import { cutLabel, prepareFineTuningSplit, type FineTuningSplit } from './fine-tuning-split.js';
 import { regularFileProblem } from '../files/read-regular-file.js';
+import { writeAtomically } from '../files/write-atomically.js';
 import { ModelUnavailableError, obtainModelFile, type ModelFileOrigin } from './model-files.js';
 import { importTflite } from './tflite/index.js';
 
@@ -19,9 +21,13 @@ export interface InputPreprocessing {
   std: [number, number, number];
 }
 
+export type { FineTuningSplit } from './fine-tuning-split.js';
+
 /** A backbone ready to run: an ONNX file plus how to feed it and where its features are. */
 export interface ResolvedBackbone {
-  /** Embedding cache key: the catalog id, or `onnx-<sha256 prefix>` for a user's ONNX file. */
+  /** Embedding cache key: the catalog id, `<id>@<cut label>` for the split form (its cached
+   * vectors are cut activations, never to be mixed with final features), or
+   * `onnx-<sha256 prefix>` for a user's ONNX file. */
   key: string;
   name: string;
   onnxPath: string;
@@ -32,7 +38,19 @@ export interface ResolvedBackbone {
   featureDim: number;
   preprocessing: InputPreprocessing;
   origin: ModelFileOrigin | 'file';
+  /** Set when resolved for fine-tuning: then `onnxPath` is the bottom of the split, its
+   * `featuresName` the cut and `featureDim` C·H·W (one sample's activation, flattened in
+   * [C, H, W] order), and this says where the trainable top is. */
+  fineTuning?: FineTuningSplit;
 }
+
+export interface ResolveOptions {
+  /** Resolve the split form for a learner that fine-tunes the backbone's top (catalog entries with a `fineTuneCut` only). */
+  fineTuning?: boolean;
+}
+
+/** A backbone that cannot be fine-tuned was asked for in its split form. */
+export class NotFineTunableError extends Error {}
 
 export interface BackboneSources {
   cacheDir: string;
@@ -57,23 +75,39 @@ const ImportedMetaSchema = z.object({
 });
 
 /** `spec` is a catalog id, a path to an .onnx file, or undefined for the catalog default. */
-export async function resolveBackbone(spec: string | undefined, sources: BackboneSources): Promise<ResolvedBackbone> {
+export async function resolveBackbone(spec: string | undefined, sources: BackboneSources, options: ResolveOptions = {}): Promise<ResolvedBackbone> {
   const id = spec ?? loadCatalog().default;
   const entry = findCatalogEntry(id);
-  if (entry) return resolveCatalogBackbone(entry, sources);
-  if (existsSync(id)) return resolveOnnxFile(path.resolve(id), sources);
+  if (entry) {
+    if (!options.fineTuning) return resolveCatalogBackbone(entry, sources);
+    // Refused before anything is downloaded or imported.
+    if (!entry.fineTuneCut) throw new NotFineTunableError(`backbone '${entry.id}' cannot be fine-tuned: ${fineTunableIds()}`);
+    return resolveCatalogBackbone(entry, sources, entry.fineTuneCut);
+  }
+  if (existsSync(id)) {
+    if (options.fineTuning) throw new NotFineTunableError(`${id}: a user's ONNX file cannot be fine-tuned (it has no known cut): ${fineTunableIds()}`);
+    return resolveOnnxFile(path.resolve(id), sources);
+  }
   const known = loadCatalog().backbones.map((candidate) => candidate.id).join(', ');
   throw new Error(`unknown backbone '${id}': give a catalog id (${known}) or a path to an .onnx file`);
 }
 
-async function resolveCatalogBackbone(entry: CatalogEntry, sources: BackboneSources): Promise<ResolvedBackbone> {
+function fineTunableIds(): string {
+  const ids = loadCatalog().backbones.filter((entry) => entry.fineTuneCut).map((entry) => entry.id);
+  return ids.length > 0 ? `choose a backbone that can (${ids.join(', ')}) or a learner that does not fine-tune` : 'no backbone of this Keizoku can';
+}
+
+/** With `cut`: the split form for fine-tuning (the bottom as the model to run, the top beside it). */
+async function resolveCatalogBackbone(entry: CatalogEntry, sources: BackboneSources, cut?: string): Promise<ResolvedBackbone> {
   const source = await obtainModelFile(entry, sources);
   const stem = path.join(sources.cacheDir, 'onnx', `${entry.id}.${entry.sha256.slice(0, 12)}.v${IMPORTER_VERSION}`);
   const onnxPath = `${stem}.onnx`;
   let meta = await readImportedMeta(`${stem}.json`, entry.sha256);
   // A catalog edit of the taps changes the graph without changing the id or the file: reimport.
   const sameTaps = JSON.stringify(meta?.featureTaps ?? []) === JSON.stringify(entry.featureTaps ?? []);
+  let reimported = false; // a split made from the previous import is then made again
   if (!meta || !sameTaps || !existsSync(onnxPath)) {
+    reimported = true;
     const imported = importTflite(new Uint8Array(await readFile(source.path)), {
       featureTensor: entry.featureTensor,
       ...(entry.featureTaps ? { featureTaps: entry.featureTaps } : {}),
@@ -94,6 +128,23 @@ async function resolveCatalogBackbone(entry: CatalogEntry, sources: BackboneSour
     await writeAtomically(onnxPath, imported.onnx);
     await writeAtomically(`${stem}.json`, JSON.stringify(meta, null, 2));
   }
+  const preprocessing = { ...entry.input, mean: entry.normalization.mean, std: entry.normalization.std };
+  if (cut) {
+    const whole = { onnxPath, inputName: meta.inputName, featuresName: meta.featuresName, featureDim: meta.featureDim, ...entry.input };
+    const { bottomPath, split } = await prepareFineTuningSplit(whole, cut, { stem, sourceSha256: entry.sha256, rebuild: reimported });
+    const [channels, height, width] = split.cutShape;
+    return {
+      key: `${entry.id}@${cutLabel(cut)}`,
+      name: `${entry.name}, split at ${cut} for fine-tuning`,
+      onnxPath: bottomPath,
+      inputName: meta.inputName,
+      featuresName: cut,
+      featureDim: channels * height * width,
+      preprocessing,
+      origin: source.origin,
+      fineTuning: split,
+    };
+  }
   return {
     key: entry.id,
     name: entry.name,
@@ -102,7 +153,7 @@ async function resolveCatalogBackbone(entry: CatalogEntry, sources: BackboneSour
     featuresName: meta.featuresName,
     ...(meta.probabilitiesName ? { probabilitiesName: meta.probabilitiesName } : {}),
     featureDim: meta.featureDim,
-    preprocessing: { ...entry.input, mean: entry.normalization.mean, std: entry.normalization.std },
+    preprocessing,
     origin: source.origin,
   };
 }
@@ -114,12 +165,6 @@ async function readImportedMeta(file: string, sourceSha256: string) {
   } catch {
     return undefined;
   }
-}
-
-async function writeAtomically(file: string, data: Uint8Array | string): Promise<void> {
-  const partial = `${file}.${process.pid}.partial`;
-  await writeFile(partial, data);
-  await rename(partial, file);
 }
 
 async function resolveOnnxFile(file: string, sources: BackboneSources): Promise<ResolvedBackbone> {

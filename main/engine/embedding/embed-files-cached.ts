@@ -32,6 +32,6 @@ export async function embedFilesCached(
     { signal: options.signal },
   );
   // Read-only commands on a read-only project still predict; they just cannot cache.
-  if (store.writable) store.embeddings.putMany(key, fresh);
+  if (store.writable) store.embeddings.putMany(key, fresh, runtime.backbone.fineTuning?.cutShape);
   return { vectors, failed, embedded: totals.embedded, fromCache: totals.cached };
 }

@@ -3,7 +3,7 @@ export type {
   BackboneTop, HyperParameters, LabeledFeatures, Learner, LearnerPlugin, LearnerState, PluginUpdateEvent, TrainingDelta, UpdateContext,
 } from './learner.js';
 export { LearnerInputError, noFeatures } from './learner.js';
-export { getLearner, isLearnerId, learnerIds, type LearnerId } from './registry.js';
+export { getLearner, isLearnerId, learnerIds, learnerTrainsBackboneTop, type LearnerId } from './registry.js';
 export { withPlugins, type ComposedState } from './compose.js';
 export { l2Normalize } from './plugins/l2-normalize.js';
 export { analyticRidge, solveRidge, ANALYTIC_DEFAULTS, type AnalyticState } from './analytic.js';

@@ -22,6 +22,16 @@ export function isLearnerId(id: string): id is LearnerId {
   return (learnerIds as readonly string[]).includes(id);
 }
 
+/**
+ * Whether the learner `id` trains the backbone's top, so the project resolves the split backbone
+ * for it (its inputs are cut activations). Known before the learner is looked up: the project
+ * resolves its backbone first. 'finetune' is not registered yet; once it is, its
+ * `trainsBackboneTop` says the same.
+ */
+export function learnerTrainsBackboneTop(id: string): boolean {
+  return id === 'finetune' || (isLearnerId(id) && learners[id].trainsBackboneTop === true);
+}
+
 export function getLearner(id: string): Learner {
   if (!isLearnerId(id)) throw new Error(`unknown learner "${id}" (known: ${learnerIds.join(', ')})`);
   return learners[id];

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { resolveBackbone, type ResolvedBackbone } from '../backbones/resolve.js';
 import { defaultCacheDir } from '../backbones/model-files.js';
+import { learnerTrainsBackboneTop } from '../learners/registry.js';
 import type { ProgressListener } from '../api/contract.js';
 import type { DeviceChoice } from '../runtime/devices.js';
 import type { StoreAccess } from '../store/database.js';
@@ -89,17 +90,21 @@ export class Project {
     this.store.settings.set('project', this.settings);
   }
 
+  /** The backbone to embed with; split for fine-tuning when the project's learner trains its top
+   * (then the cached vectors are cut activations, under a key of their own). */
   async backbone(): Promise<ResolvedBackbone> {
     if (!this.backboneCache) {
       this.options.onProgress?.({ phase: 'backbone', done: 0, total: 1, message: 'preparing backbone' });
-      this.backboneCache = await resolveBackbone(this.settings.backbone, {
+      const sources = {
         cacheDir: this.options.cacheDir ?? defaultCacheDir(),
         mirrorDir: this.options.modelDir ?? process.env.KEIZOKU_MODEL_DIR,
         allowDownload: this.options.allowDownload ?? true,
         featureOutput: this.options.featureOutput,
-        onProgress: (received, total) =>
+        onProgress: (received: number, total: number) =>
           this.options.onProgress?.({ phase: 'backbone', done: received, total, message: 'downloading backbone' }),
-      });
+      };
+      const fineTuning = learnerTrainsBackboneTop(this.settings.learner);
+      this.backboneCache = await resolveBackbone(this.settings.backbone, sources, { fineTuning });
       this.options.onProgress?.({ phase: 'backbone', done: 1, total: 1 });
     }
     return this.backboneCache;

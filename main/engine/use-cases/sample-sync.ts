@@ -75,12 +75,14 @@ export async function embedIntoSamples(
 ): Promise<{ embedded: number; fromCache: number; failed: number }> {
   const { store, options } = project;
   const backboneKey = runtime.backbone.key;
+  // A backbone split for fine-tuning yields cut activations: cached quantized.
+  const activationShape = runtime.backbone.fineTuning?.cutShape;
   const byRelPath = new Map(files.map((file) => [file.relPath, file]));
   const pendingRows: Array<Omit<SampleRow, 'split'>> = [];
   const pendingVectors: Array<{ contentHash: string; vector: Float32Array }> = [];
   const flush = () => {
     store.transaction(() => {
-      store.embeddings.putMany(backboneKey, pendingVectors);
+      store.embeddings.putMany(backboneKey, pendingVectors, activationShape);
       store.samples.upsertMany(pendingRows);
     });
     pendingRows.length = 0;

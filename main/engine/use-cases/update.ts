@@ -1,6 +1,7 @@
 import type { UpdateResult } from '../api/contract.js';
 import { argmaxClassNames, buildAccuracyReport, predictClassNames } from '../evaluation/accuracy-report.js';
 import { calibrateOnHeldOut } from '../evaluation/confidence.js';
+import { loadBackboneTop } from '../finetune/backbone-top.js';
 import { maybeCrash } from './fault-injection.js';
 import { FeatureRuntime } from '../runtime/feature-runtime.js';
 import { OnDemandTrainer } from '../training/on-demand-trainer.js';
@@ -88,6 +89,8 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     }
 
     const previousState = continuesHead ? learner.deserialize(store.versions.learnerState(head.id)) : null;
+    // A backbone split for fine-tuning: the learner's rows are cut activations, and it starts from this top.
+    const backboneTop = loadBackboneTop(backbone);
     const dim = backbone.featureDim;
     const features = (members: readonly Member[]): LabeledFeatures => ({
       features: store.embeddings.matrix(
@@ -108,6 +111,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
         hyperParameters: bufferBudget(learner.defaultHyperParameters, settings),
         trainer,
         openGraph: trainer.openGraph,
+        backboneTop,
         signal: options.signal,
         onProgress: (done, total) => options.onProgress?.({ phase: 'train', done, total }),
       },
