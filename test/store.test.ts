@@ -124,6 +124,12 @@ describe('project store (real SQLite file)', () => {
       .run('old', 'b1', 3, Buffer.from(old.buffer), new Date().toISOString());
     raw.close();
 
+    // Read-only commands (predict, versions, …) must not migrate, yet still read it as it is.
+    const reader = ProjectStore.open(dir, 'read');
+    expect(reader.db.pragma('user_version', { simple: true })).toBe(1);
+    expect(reader.embeddings.get('old', 'b1')).toEqual(old);
+    reader.close();
+
     const store = ProjectStore.open(dir);
     expect(store.db.pragma('user_version', { simple: true })).toBe(migrations.length);
     expect(store.embeddings.get('old', 'b1')).toEqual(old);

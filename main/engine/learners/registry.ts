@@ -1,13 +1,14 @@
 // The learners the app can train, by the id stored with each model version.
 
 import { analyticRidge } from './analytic.js';
+import { finetuneLearner } from './finetune/learner.js';
 import { withPlugins } from './compose.js';
 import type { Learner } from './learner.js';
 import { nearestClassMean } from './ncm.js';
 import { l2Normalize } from './plugins/l2-normalize.js';
 import { replayHead } from './replay/learner.js';
 
-export const learnerIds = ['analytic', 'ncm', 'replay'] as const;
+export const learnerIds = ['analytic', 'ncm', 'replay', 'finetune'] as const;
 export type LearnerId = (typeof learnerIds)[number];
 
 // A registered id names a fixed recipe (core + plugins): the stored state is only meaningful
@@ -16,6 +17,8 @@ const learners: Readonly<Record<LearnerId, Learner>> = {
   analytic: withPlugins('analytic', analyticRidge, [l2Normalize]),
   ncm: withPlugins('ncm', nearestClassMean, [l2Normalize]),
   replay: withPlugins('replay', replayHead, [l2Normalize]),
+  // Its own recipe: the top layers, a ridge head over their normalized features, a latent buffer.
+  finetune: finetuneLearner,
 };
 
 export function isLearnerId(id: string): id is LearnerId {
@@ -25,11 +28,10 @@ export function isLearnerId(id: string): id is LearnerId {
 /**
  * Whether the learner `id` trains the backbone's top, so the project resolves the split backbone
  * for it (its inputs are cut activations). Known before the learner is looked up: the project
- * resolves its backbone first. 'finetune' is not registered yet; once it is, its
- * `trainsBackboneTop` says the same.
+ * resolves its backbone first.
  */
 export function learnerTrainsBackboneTop(id: string): boolean {
-  return id === 'finetune' || (isLearnerId(id) && learners[id].trainsBackboneTop === true);
+  return isLearnerId(id) && learners[id].trainsBackboneTop === true;
 }
 
 export function getLearner(id: string): Learner {

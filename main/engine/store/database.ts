@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { accessSync, constants as fsConstants, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { migrations } from './migrations/index.js';
+import { migrations, OLDEST_READABLE_SCHEMA } from './migrations/index.js';
 import { classifyStoreFailure, StoreStateError, StoreVersionError } from './store-errors.js';
 
 export type Db = Database.Database;
@@ -84,7 +84,7 @@ function openForReading(file: string): OpenedDatabase {
       close();
       return emptyProject(); // created but never set up: nothing learned yet
     }
-    if (version < migrations.length) {
+    if (version < OLDEST_READABLE_SCHEMA) {
       throw new StoreStateError(
         `the project database has schema version ${version}, older than this Keizoku's (${migrations.length}); run 'keizoku update' once to upgrade it`,
         'too-old',

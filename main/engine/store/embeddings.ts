@@ -1,5 +1,6 @@
 import { decodeActivation, encodeActivation } from '../finetune/activation-codec.js';
 import { blobToFloat32, float32ToBlob } from './blobs.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 
 /** C, H, W of one sample's activation at a fine-tuning cut (row-major [C, H, W] vectors). */
@@ -15,14 +16,21 @@ export type EmbeddingEncoding = 'float32' | 'activation-u8';
  */
 export class EmbeddingStore {
   private readonly selectOne;
-  private readonly insertOne;
+  private insertOne: Statement | undefined;
 
   constructor(private readonly db: Db) {
-    this.selectOne = db.prepare('SELECT vector, encoding FROM embeddings WHERE content_hash = ? AND backbone = ?');
-    this.insertOne = db.prepare(
+    // A schema-1 database opened read-only (not migrated) has no encoding column: all float32.
+    const hasEncoding = (db.pragma('table_info(embeddings)') as Array<{ name: string }>).some((column) => column.name === 'encoding');
+    this.selectOne = db.prepare(`SELECT vector, ${hasEncoding ? 'encoding' : "'float32' AS encoding"} FROM embeddings WHERE content_hash = ? AND backbone = ?`);
+  }
+
+  /** Prepared on first use: a read-only connection to an older schema could not prepare it. */
+  private insert() {
+    this.insertOne ??= this.db.prepare(
       `INSERT INTO embeddings (content_hash, backbone, dim, vector, encoding, created_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (content_hash, backbone) DO NOTHING`,
     );
+    return this.insertOne;
   }
 
   get(contentHash: string, backbone: string): Float32Array | undefined {
@@ -43,7 +51,8 @@ export class EmbeddingStore {
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     };
     this.db.transaction(() => {
-      for (const item of items) this.insertOne.run(item.contentHash, backbone, item.vector.length, encode(item.vector), encoding, now);
+      const insert = this.insert();
+      for (const item of items) insert.run(item.contentHash, backbone, item.vector.length, encode(item.vector), encoding, now);
     })();
   }
 

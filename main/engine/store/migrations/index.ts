@@ -3,3 +3,10 @@ import { migration002 } from './002-embedding-encoding.js';
 
 /** Ordered schema migrations; index + 1 is the schema version (PRAGMA user_version). */
 export const migrations: readonly string[] = [migration001, migration002];
+
+/**
+ * Read-only commands (which must not migrate) read databases from this schema on: every later
+ * migration only adds columns with defaults, and the stores read their absence as the default
+ * (002: `embeddings.encoding`, absent means float32).
+ */
+export const OLDEST_READABLE_SCHEMA = 1;
