@@ -59,7 +59,7 @@ describe('export', () => {
   const root = tempDir();
   addCaltechClasses(root, CLASSES, { limit: 15 });
 
-  for (const learner of ['analytic', 'ncm', 'replay']) {
+  for (const learner of ['analytic', 'ncm', 'replay', 'finetune']) {
     it(`${learner}: the exported model gives predict's scores and confidences`, async () => {
       await withProject(root, { learner }, (project) => runUpdate(project));
       const out = path.join(tempDir('keizoku-export-'), `${learner}.onnx`);

@@ -51,7 +51,8 @@ export class UsageError extends Error {}
 
 /** An open project: its folder, its state store and its effective settings. */
 export class Project {
-  private backboneCache: ResolvedBackbone | undefined;
+  /** By form: whole (features) or split for fine-tuning (cut activations). */
+  private readonly backboneCache = new Map<boolean, ResolvedBackbone>();
 
   private constructor(
     readonly root: string,
@@ -90,10 +91,14 @@ export class Project {
     this.store.settings.set('project', this.settings);
   }
 
-  /** The backbone to embed with; split for fine-tuning when the project's learner trains its top
-   * (then the cached vectors are cut activations, under a key of their own). */
-  async backbone(): Promise<ResolvedBackbone> {
-    if (!this.backboneCache) {
+  /** The backbone to embed with for `learnerId` (default: the project's learner); split for
+   * fine-tuning when that learner trains its top (then the cached vectors are cut activations,
+   * under a key of their own). A version is scored with its own learner's form, whatever the
+   * settings say now. */
+  async backbone(learnerId: string = this.settings.learner): Promise<ResolvedBackbone> {
+    const fineTuning = learnerTrainsBackboneTop(learnerId);
+    let resolved = this.backboneCache.get(fineTuning);
+    if (!resolved) {
       this.options.onProgress?.({ phase: 'backbone', done: 0, total: 1, message: 'preparing backbone' });
       const sources = {
         cacheDir: this.options.cacheDir ?? defaultCacheDir(),
@@ -103,11 +108,11 @@ export class Project {
         onProgress: (received: number, total: number) =>
           this.options.onProgress?.({ phase: 'backbone', done: received, total, message: 'downloading backbone' }),
       };
-      const fineTuning = learnerTrainsBackboneTop(this.settings.learner);
-      this.backboneCache = await resolveBackbone(this.settings.backbone, sources, { fineTuning });
+      resolved = await resolveBackbone(this.settings.backbone, sources, { fineTuning });
+      this.backboneCache.set(fineTuning, resolved);
       this.options.onProgress?.({ phase: 'backbone', done: 1, total: 1 });
     }
-    return this.backboneCache;
+    return resolved;
   }
 
   close(): void {

@@ -14,7 +14,7 @@ export async function loadHeadModel(project: Project): Promise<{
 }> {
   const version = project.store.versions.head();
   if (!version) throw new NoModelError(`no model yet in ${project.stateDir}: run 'keizoku update --root ${project.root}' first`);
-  const backbone = await project.backbone();
+  const backbone = await project.backbone(version.learner);
   if (backbone.key !== version.backbone) {
     throw new UsageError(`the current model (version ${version.id}) was trained on backbone '${version.backbone}', not '${backbone.key}'`);
   }
