@@ -58,6 +58,14 @@ describe('keizoku serve', () => {
       expect(overview.status).toBe(200);
       expect(API.overview.result.parse(((await overview.json()) as { result: unknown }).result).classes[0]?.name).toBe('ketch');
 
+      // Every learner offered comes with what it does and what it costs, for the Settings screen.
+      const settings = API.settings.result.parse(((await (await post(server.url, 'settings', {})).json()) as { result: unknown }).result);
+      expect(settings.learners).toContain('analytic');
+      for (const learner of settings.learners) {
+        expect(settings.learnerDescriptions[learner]?.summary, learner).toMatch(/\w/);
+        expect(settings.learnerDescriptions[learner]?.cost, learner).toMatch(/\w/);
+      }
+
       const cases: Array<[string, unknown, number]> = [
         ['overview', { extra: 1 }, 400],
         ['rollback', { id: 'one' }, 400],

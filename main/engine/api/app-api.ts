@@ -75,10 +75,16 @@ export const VersionDetailSchema = z.object({
 });
 export type VersionDetail = z.infer<typeof VersionDetailSchema>;
 
+/** What a learner does and what it costs, in words (main/engine/learners/descriptions.ts). */
+export const LearnerDescriptionSchema = z.object({ summary: z.string(), cost: z.string() });
+export type LearnerDescriptionOut = z.infer<typeof LearnerDescriptionSchema>;
+
 export const SettingsResultSchema = z.object({
   settings: ProjectSettingsSchema,
   backbones: z.array(z.object({ id: z.string(), name: z.string(), bytes: z.number().int(), featureDim: z.number().int(), isDefault: z.boolean() })),
   learners: z.array(z.string()),
+  /** by learner id, for the ids in `learners` that have one */
+  learnerDescriptions: z.record(z.string(), LearnerDescriptionSchema),
   devices: z.array(z.string()),
   /** the provider the last inference ran on, and why when it is not the one asked for */
   activeDevice: DeviceReportSchema.nullable(),

@@ -9,6 +9,7 @@ import { runExport } from '../export/export-model.js';
 import { NoModelError } from '../use-cases/head-model.js';
 import { importFiles } from '../use-cases/import-files.js';
 import { CancelledError } from '../api/error-codes.js';
+import { learnerDescriptionsFor } from '../learners/descriptions.js';
 import { learnerIds } from '../learners/registry.js';
 import { projectOverview } from '../use-cases/overview.js';
 import { runPredict } from '../use-cases/predict.js';
@@ -234,6 +235,7 @@ export class EngineService {
       settings,
       backbones: catalog.backbones.map((entry) => ({ id: entry.id, name: entry.name, bytes: entry.bytes, featureDim: entry.featureDim, isDefault: entry.id === catalog.default })),
       learners: [...learnerIds],
+      learnerDescriptions: learnerDescriptionsFor(learnerIds),
       devices: [...DEVICE_CHOICES],
       activeDevice: this.project.store.settings.get<DeviceReportOut>(LAST_DEVICE_KEY) ?? headDevice,
     };

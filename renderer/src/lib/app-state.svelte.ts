@@ -2,6 +2,7 @@
 import type { EngineEvent, Overview, SettingsResult, VersionDetail } from '../../../main/engine/api/app-api.js';
 import type { UpdateResult, VersionsResult } from '../../../main/engine/api/contract.js';
 import { ApiCallError, call, onEngineEvent } from './bridge.js';
+import { EtaTracker } from './eta.js';
 
 export type View = 'classes' | 'results' | 'try' | 'versions' | 'settings';
 
@@ -29,6 +30,8 @@ class AppState {
   updating = $state(false);
   cancelling = $state(false);
   updateProgress = $state<TaskProgress | null>(null);
+  /** seconds left in the update's current phase, from its rate so far; null until that says something */
+  updateSecondsLeft = $state<number | null>(null);
   watchProgress = $state<TaskProgress | null>(null);
   backboneProgress = $state<TaskProgress | null>(null);
   watchProblem = $state<string | null>(null);
@@ -39,6 +42,7 @@ class AppState {
   thumbnails = $state<Record<string, string | null>>({});
   private nextNotice = 1;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly updateEta = new EtaTracker();
 
   start(): void {
     onEngineEvent((event) => this.onEvent(event));
@@ -92,8 +96,10 @@ class AppState {
     switch (event.type) {
       case 'progress': {
         const progress = { phase: event.phase, done: event.done, total: event.total, message: event.message };
-        if (event.task === 'update') this.updateProgress = progress;
-        else if (event.task === 'watch') this.watchProgress = event.phase === 'embed' && event.done < event.total ? progress : null;
+        if (event.task === 'update') {
+          this.updateProgress = progress;
+          this.updateSecondsLeft = this.updateEta.update({ phase: event.phase, done: event.done, total: event.total, at: performance.now() });
+        } else if (event.task === 'watch') this.watchProgress = event.phase === 'embed' && event.done < event.total ? progress : null;
         else if (event.task === 'backbone') this.backboneProgress = event.done >= event.total ? null : progress;
         break;
       }
@@ -114,6 +120,8 @@ class AppState {
     this.updating = true;
     this.cancelling = false;
     this.updateProgress = { phase: 'scan', done: 0, total: 1 };
+    this.updateEta.reset();
+    this.updateSecondsLeft = null;
     try {
       const result = await call('update', {});
       this.lastUpdate = result;
@@ -130,6 +138,8 @@ class AppState {
       this.updating = false;
       this.cancelling = false;
       this.updateProgress = null;
+      this.updateEta.reset();
+      this.updateSecondsLeft = null;
     }
   }
 
