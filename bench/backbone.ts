@@ -1,7 +1,7 @@
 // The default backbone as the product loads it: resolved from the catalog (the shared Coral
 // folder as mirror, no download), opened on CPU with the default thread count.
 import type * as ort from 'onnxruntime-node';
-import { resolveBackbone, type ResolvedBackbone } from '../main/engine/backbones/resolve.js';
+import { resolveBackbone, type ResolveOptions, type ResolvedBackbone } from '../main/engine/backbones/resolve.js';
 import { createOnnxFeatureExtractor, type FeatureExtractor } from '../main/engine/embedding/index.js';
 import { defaultThreads, openSession, type SessionThreads } from '../main/engine/runtime/devices.js';
 import { MODEL_MIRROR_DIR } from './paths.js';
@@ -13,13 +13,14 @@ export interface LoadedBackbone {
   threads: SessionThreads;
 }
 
-/** `id`: a catalog id (default: the catalog's default), for variant measurements. */
-export function resolveDefaultBackbone(cacheDir: string, id?: string): Promise<ResolvedBackbone> {
-  return resolveBackbone(id, { cacheDir, mirrorDir: MODEL_MIRROR_DIR, allowDownload: false });
+/** `id`: a catalog id (default: the catalog's default), for variant measurements; `options.fineTuning`:
+ * the bottom of the backbone split for fine-tuning, whose features are the cut activations. */
+export function resolveDefaultBackbone(cacheDir: string, id?: string, options: ResolveOptions = {}): Promise<ResolvedBackbone> {
+  return resolveBackbone(id, { cacheDir, mirrorDir: MODEL_MIRROR_DIR, allowDownload: false }, options);
 }
 
-export async function loadBackbone(cacheDir: string, id?: string): Promise<LoadedBackbone> {
-  const backbone = await resolveDefaultBackbone(cacheDir, id);
+export async function loadBackbone(cacheDir: string, id?: string, options: ResolveOptions = {}): Promise<LoadedBackbone> {
+  const backbone = await resolveDefaultBackbone(cacheDir, id, options);
   const threads = defaultThreads();
   const { session } = await openSession(backbone.onnxPath, 'cpu', threads);
   const extractor = createOnnxFeatureExtractor(

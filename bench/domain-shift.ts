@@ -13,10 +13,11 @@
 //   run.steps[1].accuracy.drawing  // accuracy on the drawings' test images after learning them
 //   await closeScenarioTrainer();
 import { argmaxClassNames } from '../main/engine/evaluation/accuracy-report.js';
-import type { HyperParameters, LabeledFeatures, Learner, LearnerId, LearnerState } from '../main/engine/learners/index.js';
+import type { HyperParameters, LabeledFeatures, Learner, LearnerId, LearnerState, UpdateContext } from '../main/engine/learners/index.js';
 import { getLearner, noFeatures } from '../main/engine/learners/index.js';
 import type { HeadTrainer } from '../main/engine/training/head-trainer.js';
 import { OnnxTrainer } from '../main/engine/training/onnx-trainer.js';
+import type { ResolveOptions } from '../main/engine/backbones/resolve.js';
 import { loadBackbone } from './backbone.js';
 import type { EmbeddedSplit, PhotoFile } from './datasets.js';
 import { embedSplitCached } from './embedding-cache.js';
@@ -57,7 +58,7 @@ export async function closeScenarioTrainer(): Promise<void> {
 
 
 /** A product learner (by id, or any Learner) updated with each step's new samples only. */
-export function incrementalLearner(learner: LearnerId | Learner, hyperParameters?: HyperParameters): ScenarioLearner {
+export function incrementalLearner(learner: LearnerId | Learner, hyperParameters?: HyperParameters, context: Pick<UpdateContext, 'backboneTop'> = {}): ScenarioLearner {
   const l = typeof learner === 'string' ? getLearner(learner) : learner;
   let state: LearnerState | null = null;
   return {
@@ -65,7 +66,7 @@ export function incrementalLearner(learner: LearnerId | Learner, hyperParameters
       state = await l.update(
         state,
         { classNames: step.classNames, added: step.added, removed: noFeatures(step.added.dim) },
-        { ...(hyperParameters ? { hyperParameters } : {}), trainer: trainer() },
+        { ...(hyperParameters ? { hyperParameters } : {}), ...context, trainer: trainer() },
       );
     },
     async predict(test) {
@@ -129,11 +130,12 @@ function selectRows(data: LabeledFeatures, rows: readonly number[]): LabeledFeat
  * Generates (or finds) the derived images, loads the default backbone and embeds every split
  * through the product pipeline (embedFiles; via the bench's embedding cache when
  * KEIZOKU_BENCH_EMBEDDING_CACHE=1). `cacheDir` is the backbone cache (the bench's context.cacheDir);
- * `backboneId` a catalog id other than the default, for variant measurements.
+ * `backboneId` a catalog id other than the default, for variant measurements; `options.fineTuning`
+ * gives cut activations instead of features (the finetune learner's input).
  */
-export async function loadDomainData(cacheDir: string, log: (message: string) => void = () => {}, backboneId?: string): Promise<DomainData> {
+export async function loadDomainData(cacheDir: string, log: (message: string) => void = () => {}, backboneId?: string, options: ResolveOptions = {}): Promise<DomainData> {
   const files = await prepareDomainFiles(log);
-  const { extractor, session, backbone } = await loadBackbone(cacheDir, backboneId);
+  const { extractor, session, backbone } = await loadBackbone(cacheDir, backboneId, options);
   let failed = 0;
   let embedMs = 0;
   let images = 0;

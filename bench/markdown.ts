@@ -91,6 +91,7 @@ export function extractSection(doc: string, id: SectionId): string | undefined {
 const SECTION_TITLES: Record<SectionId, string> = {
   accuracy: 'Class-incremental accuracy',
   domains: 'New domains and new instances (synthetic shifts)',
+  finetune: 'Fine-tuning the top of the backbone',
   throughput: 'Embedding throughput',
   update: 'Update latency and memory',
   training: 'Training steps and analytic update',

@@ -1,4 +1,4 @@
-// Entry of `npm run bench [-- accuracy|domains|throughput|update|training ...]`.
+// Entry of `npm run bench [-- accuracy|domains|finetune|throughput|update|training ...]`.
 //
 // The parent process resolves the backbone once into a shared cache folder, then runs each
 // section in its own Node process (`--section <id>`), so a section's memory and GC state never
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveDefaultBackbone } from './backbone.js';
 import { domainShiftBench } from './domains.js';
+import { finetuneBench } from './finetune.js';
 import { embeddingThroughput } from './embedding-throughput.js';
 import { incrementalAccuracy } from './incremental-accuracy.js';
 import { provenance, startForeignCpuMeter } from './machine.js';
@@ -24,6 +25,7 @@ import { updateLatency } from './update-latency.js';
 const SECTIONS: Record<SectionId, Section> = {
   accuracy: incrementalAccuracy,
   domains: domainShiftBench,
+  finetune: finetuneBench,
   throughput: embeddingThroughput,
   update: updateLatency,
   training: trainingBench,

@@ -22,7 +22,7 @@ Options:
   --model-dir DIR         local mirror of backbone files (also KEIZOKU_MODEL_DIR)
   --no-download           never download a backbone
   --device auto|cpu|cuda|dml|coreml|webgpu   (default auto: the platform's GPU, else CPU)
-  --learner analytic|ncm|replay  (default analytic)
+  --learner analytic|ncm|replay|finetune  (default analytic)
   --held-out F            fraction of each class held out for evaluation (default 0.2)
   --replay-per-class N    exemplars kept per class in the replay buffer (default 20)
   --replay-megabytes MB   replay learner: buffer budget in MB, exemplars and class statistics

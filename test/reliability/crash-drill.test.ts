@@ -1,5 +1,6 @@
 // The crash drill: real `keizoku update` processes SIGKILLed at seeded random moments and at
-// every named point of an update, for both learners. After every kill the database must be
+// every named point of an update, for each kind of learner (closed-form, gradient-trained head,
+// fine-tuned backbone top). After every kill the database must be
 // intact, the head a whole version (the previous one, or the one whose commit had landed),
 // `predict` must answer from it, and a follow-up update must succeed from it.
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -63,7 +64,7 @@ function lastPhase(stderr: string): string {
 }
 
 describe('crash drill', () => {
-  for (const learner of ['analytic', 'replay'] as const) {
+  for (const [index, learner] of (['analytic', 'replay', 'finetune'] as const).entries()) {
     it(`${learner}: SIGKILL at ${FAULT_POINTS.length} named points and ${RANDOM_KILLS_PER_LEARNER} seeded random moments never loses the previous version`, async () => {
       const project = new GrowingProject();
       project.addClass();
@@ -71,7 +72,7 @@ describe('crash drill', () => {
       const first = runCli(['update', '--root', project.root, '--learner', learner, '--json']);
       expect(first.status, first.stderr).toBe(0);
 
-      const random = seededRandom(SEED + (learner === 'replay' ? 1 : 0));
+      const random = seededRandom(SEED + index);
       const kills: Kill[] = [
         ...FAULT_POINTS.map((point): Kill => ({ kind: 'point', point })),
         ...AIMED_PHASES.map((phase): Kill => ({ kind: 'random', phase, delayMs: Math.round(random() * WITHIN_PHASE_MS) })),

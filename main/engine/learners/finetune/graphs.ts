@@ -18,6 +18,11 @@ export const FINETUNE_GRAPH_NAMES = {
   learningRate: 'learning_rate',
   /** Adam's t, counted from 1. */
   step: 'step',
+  /** Feature distillation on replayed old rows: the previous top's unit features, a 0/1 weight per
+   * row (1 = an old, replayed row; new rows are free to move), and the term's weight β. */
+  previousFeatures: 'previous_features',
+  distillationRows: 'distillation_rows',
+  distillationWeight: 'distillation_weight',
   loss: 'loss',
   parameter: (i: number) => `param_${i}`,
   moment: (i: number) => `moment_${i}`,
@@ -61,6 +66,9 @@ export function buildTrainStepGraph(top: TopNetwork, spec: FinetuneGraphSpec): U
   const inverseCount = b.addInput(N.inverseCount, 'float32', []);
   const learningRate = b.addInput(N.learningRate, 'float32', []);
   const step = b.addInput(N.step, 'float32', []);
+  const previousFeatures = b.addInput(N.previousFeatures, 'float32', [spec.batchSize, top.featureDim]);
+  const distillationRows = b.addInput(N.distillationRows, 'float32', [spec.batchSize, 1]);
+  const distillationWeight = b.addInput(N.distillationWeight, 'float32', []);
   const parameters = shapes.map((shape, i) => b.addInput(N.parameter(i), 'float32', shape));
   const moments = [...shapes, ...shapes].map((shape, i) => b.addInput(N.moment(i), 'float32', shape));
 
@@ -75,7 +83,14 @@ export function buildTrainStepGraph(top: TopNetwork, spec: FinetuneGraphSpec): U
   const logits = b.addNode('Mul', [head, b.floatScalar(spec.logitScale)], {}, { name: 'logits' });
   const logProbabilities = b.addNode('LogSoftmax', [logits], { axis: attr.int(-1) });
   const total = b.addNode('ReduceSum', [b.addNode('Mul', [targets, logProbabilities])], { keepdims: attr.int(0) });
-  const loss = b.addNode('Mul', [b.addNode('Neg', [total]), inverseCount], {}, { output: N.loss });
+  const crossEntropy = b.addNode('Neg', [total]);
+  // β · Σ over old rows of ‖u − u_previous‖²: keeps what earlier versions learned where the top is
+  // shared, without holding any prediction on the new rows.
+  const drift = b.addNode('Sub', [unit, previousFeatures]);
+  const driftPerRow = b.addNode('ReduceSumSquare', [drift], { axes: attr.ints([1]), keepdims: attr.int(1) });
+  const distillation = b.addNode('ReduceSum', [b.addNode('Mul', [driftPerRow, distillationRows])], { keepdims: attr.int(0) });
+  const objective = b.addNode('Add', [crossEntropy, b.addNode('Mul', [distillation, distillationWeight])]);
+  const loss = b.addNode('Mul', [objective, inverseCount], {}, { output: N.loss });
 
   const gradients = addGradients(b, { loss, wrt: parameters });
   const update = addOptimizerUpdate(b, 'adam', parameters, gradients, moments, {

@@ -68,11 +68,15 @@ export const finetuneLearner: Learner<FinetuneState> = {
     if (tuneRows.length > 0) {
       const rows = decodeEntries(tuneRows, dim);
       const labels = Int32Array.from(tuneRows, (entry) => classIndex.get(entry.className)!);
-      const probe = await ridgeHead(top, rows, tuneRows.map((entry) => entry.className), classNames, h.lambda, open);
+      const before = await topFeatures(top, rows, tuneRows.length, open);
+      const probe = await fitHead(before, tuneRows.map((entry) => entry.className), classNames, top.featureDim, h.lambda);
       const { weights, bias } = headMatrices(probe, top.featureDim, classNames.length);
+      const previousUnitFeatures = l2Normalize.adaptFeatures!(before, tuneRows.length, top.featureDim).features;
+      const distilled = Uint8Array.from(tuneRows, (_, r) => (r >= added.length && previous ? 1 : 0));
       context.signal?.throwIfAborted();
       const result = await trainTop({
         top, headWeights: weights, headBias: bias, rows, labels, classCount: classNames.length,
+        previousUnitFeatures, distilled, distillationWeight: h.featureDistillation,
         epochs: h.epochs, batchSize: h.batchSize, learningRate: h.learningRate, logitScale: h.logitScale, seed, open,
         signal: context.signal, onStep: (done) => progress(done),
       });
@@ -120,12 +124,6 @@ export const finetuneLearner: Learner<FinetuneState> = {
   deserialize: (bytes) => decodeFinetuneState(bytes),
 };
 
-/** The ridge head on the top's features of `rows` (a probe: fitted, never stored). */
-async function ridgeHead(top: TopNetwork, rows: Float32Array, labels: readonly string[], classNames: readonly string[], lambda: number, open: SessionOpener): Promise<AnalyticState> {
-  const features = await topFeatures(top, rows, labels.length, open);
-  return fitHead(features, labels, classNames, top.featureDim, lambda);
-}
-
 async function fitHead(features: Float32Array, labels: readonly string[], classNames: readonly string[], featureDim: number, lambda: number): Promise<AnalyticState> {
   const unit = l2Normalize.adaptFeatures!(features, labels.length, featureDim);
   return analyticRidge.update(
@@ -152,6 +150,7 @@ function checkHyperParameters(h: FinetuneHyperParameters): void {
   positive('lambda');
   if (!Number.isInteger(h.epochs) || h.epochs < 0) throw new LearnerInputError('epochs must be a whole number ≥ 0');
   if (!Number.isInteger(h.batchSize) || h.batchSize < 1) throw new LearnerInputError('batchSize must be a whole number ≥ 1');
+  if (!(h.featureDistillation >= 0)) throw new LearnerInputError('featureDistillation must be ≥ 0');
   if (!(h.replayRatio >= 0)) throw new LearnerInputError('replayRatio must be ≥ 0');
   if (!(h.bufferMegabytes >= 0)) throw new LearnerInputError('bufferMegabytes must be ≥ 0');
 }

@@ -16,6 +16,8 @@ export const FINETUNE_DEFAULTS = {
   logitScale: 10,
   /** Old buffered rows trained beside each new one. */
   replayRatio: 1,
+  /** β of the feature distillation on those old rows (their unit features held to the previous top's). */
+  featureDistillation: 10,
   bufferMegabytes: 0,
   /** Ridge λ of the final head (on L2-normalized features, as analytic). */
   lambda: 0.5,

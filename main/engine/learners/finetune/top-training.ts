@@ -15,6 +15,11 @@ export interface TopTrainingRequest {
   /** Flattened activations, one row per sample, and each row's class index. */
   readonly rows: Float32Array;
   readonly labels: Int32Array;
+  /** Per row: the previous top's unit features [rows × featureDim], and whether the row is an old
+   * (replayed) one that feature distillation holds to them. */
+  readonly previousUnitFeatures: Float32Array;
+  readonly distilled: Uint8Array;
+  readonly distillationWeight: number;
   readonly classCount: number;
   readonly epochs: number;
   readonly batchSize: number;
@@ -51,6 +56,8 @@ export async function trainTop(request: TopTrainingRequest): Promise<TopTraining
   const session = await request.open(buildTrainStepGraph(top, { batchSize, classCount, logitScale: request.logitScale }));
   const batchRows = new Float32Array(batchSize * dim);
   const targets = new Float32Array(batchSize * classCount);
+  const previous = new Float32Array(batchSize * top.featureDim);
+  const distilledRows = new Float32Array(batchSize);
   const order = Int32Array.from({ length: count }, (_, i) => i);
   const random = seededRandom(request.seed);
   const epochLosses: number[] = [];
@@ -64,10 +71,14 @@ export async function trainTop(request: TopTrainingRequest): Promise<TopTraining
         const real = Math.min(batchSize, count - start);
         batchRows.fill(0);
         targets.fill(0);
+        previous.fill(0);
+        distilledRows.fill(0);
         for (let r = 0; r < real; r++) {
           const sample = order[start + r]!;
           batchRows.set(rows.subarray(sample * dim, (sample + 1) * dim), r * dim);
           targets[r * classCount + labels[sample]!] = 1;
+          previous.set(request.previousUnitFeatures.subarray(sample * top.featureDim, (sample + 1) * top.featureDim), r * top.featureDim);
+          distilledRows[r] = request.distilled[sample]!;
         }
         step++;
         const feeds: Record<string, ort.Tensor> = {
@@ -76,6 +87,9 @@ export async function trainTop(request: TopTrainingRequest): Promise<TopTraining
           [N.inverseCount]: scalar(1 / real),
           [N.learningRate]: scalar(request.learningRate),
           [N.step]: scalar(step),
+          [N.previousFeatures]: new ort.Tensor('float32', previous, [batchSize, top.featureDim]),
+          [N.distillationRows]: new ort.Tensor('float32', distilledRows, [batchSize, 1]),
+          [N.distillationWeight]: scalar(request.distillationWeight),
         };
         parameters.forEach((values, i) => (feeds[N.parameter(i)] = new ort.Tensor('float32', values, shapes[i]!)));
         moments.forEach((values, i) => (feeds[N.moment(i)] = new ort.Tensor('float32', values, shapes[i % shapes.length]!)));
