@@ -112,6 +112,24 @@ const conv: GradientRule = (node, grads, needs, context) => {
   const { group, pads, strides, dilations, remainder } = geometry;
   const swapBatchAndChannels = { perm: attr.ints([1, 0, 2, 3]) };
 
+  // Pointwise (1×1, stride 1, no padding, one group): both gradients are plain matrix products
+  // over the N·H·W positions, one GEMM each instead of a convolution per input channel.
+  const pointwise = kh === 1 && kw === 1 && group === 1 && [...strides, ...dilations].every((v) => v === 1) && pads.every((p) => p === 0);
+  if (pointwise) {
+    const positions = n * h * width;
+    const byChannel = (value: string, channels: number) =>
+      b.addNode('Reshape', [b.addNode('Transpose', [value], swapBatchAndChannels), b.int64Vector([channels, positions])]);
+    const weights = b.addNode('Reshape', [w, b.int64Vector([m, c])]);
+    const dX = needs[0]
+      ? b.addNode('Reshape', [b.addNode('MatMul', [b.addNode('Transpose', [weights]), b.addNode('Reshape', [g, b.int64Vector([n, m, h * width])])]), b.int64Vector([n, c, h, width])], {}, { name: 'grad_conv_x' })
+      : undefined;
+    const dW = needs[1]
+      ? b.addNode('Reshape', [b.addNode('Gemm', [byChannel(g, m), byChannel(x, c)], { transB: attr.int(1) }), b.int64Vector([m, c, 1, 1])], {}, { name: 'grad_conv_w' })
+      : undefined;
+    const dB = needs[2] ? b.addNode('ReduceSum', [g, b.int64Vector([0, 2, 3])], { keepdims: attr.int(0) }, { name: 'grad_conv_b' }) : undefined;
+    return [dX, dW, dB];
+  }
+
   let dX: string | undefined;
   if (needs[0]) {
     const outputPadding: Attributes = remainder.some((r) => r > 0) ? { output_padding: attr.ints(remainder) } : {};
