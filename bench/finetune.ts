@@ -141,7 +141,8 @@ export async function finetuneBench(context: BenchContext): Promise<SectionOutpu
     method:
       `The \`finetune\` learner splits the default backbone before its last inverted-residual block (cut \`${cutBackbone.fineTuning?.cut}\`, ${backboneTop.cutShape.join('×')}) and trains that block, ` +
       `the last 1×1 conv and a linear head on the cached cut activations (${settings.epochs} epochs of Adam at ${settings.learningRate}, batch ${settings.batchSize}, logit scale ${settings.logitScale}, ` +
-      `each update's new samples mixed with ${settings.replayRatio}× as many buffered old ones), starting from a ridge probe of the current features; the stored head is then the exact ridge ` +
+      `each update's new samples mixed with ${settings.replayRatio}× as many buffered old ones, whose normalized features are held to the previous version's by feature distillation, β ${settings.featureDistillation}), ` +
+      `starting from a ridge probe of the current features; the stored head is then the exact ridge ` +
       `(λ ${settings.lambda}) on the tuned features of its whole latent buffer (${settings.bufferMegabytes > 0 ? settings.bufferMegabytes : 64} MB). ` +
       `It is compared in the same run with the frozen-backbone \`analytic\` learner on the same images: the new-domains scenario of the \`domains\` section (${frozen.classes.length} Caltech classes; photos, then synthetic line drawings, then synthetic corruptions) ` +
       `and class-incremental Caltech-101 (10 steps of 10 classes, all ${listClasses(CALTECH.dir, 'train').length} classes). ` +
