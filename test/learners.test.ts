@@ -6,6 +6,7 @@ import {
 } from '../main/engine/learners/index.js';
 import { choleskyInPlace, choleskySolveInPlace } from '../main/engine/learners/linalg/cholesky.js';
 import { choleskyInPlaceOnnx } from '../main/engine/learners/linalg/cholesky-onnx.js';
+import { choleskySolveInPlaceOnnx } from '../main/engine/learners/linalg/cholesky-solve-onnx.js';
 import { lowerTriangularInverse } from '../main/engine/learners/linalg/triangular-inverse-onnx.js';
 import { LAMBDA_GRID, selectLambdaGcv } from '../main/engine/learners/analytic.js';
 
@@ -157,6 +158,18 @@ describe('Cholesky solve', () => {
     const broken = a.slice();
     broken[200 * n + 200] = -1; // pivot 200 lies in the fourth block
     await expect(choleskyInPlaceOnnx(broken, n, block)).rejects.toMatchObject({ name: 'NotPositiveDefiniteError', pivot: 200 });
+
+    // The blocked solve for many right-hand sides (the ridge weights) against the JS one, on that factor.
+    const m = 7;
+    const rhs = Float64Array.from({ length: n * m }, () => random() - 0.5);
+    const solvedJs = rhs.slice();
+    choleskySolveInPlace(expected, n, solvedJs, m);
+    const solvedBlocked = rhs.slice();
+    await choleskySolveInPlaceOnnx(blocked, n, solvedBlocked, m, block);
+    let worstSolve = 0;
+    for (let i = 0; i < n * m; i++) worstSolve = Math.max(worstSolve, Math.abs(solvedBlocked[i]! - solvedJs[i]!) / Math.max(1, Math.abs(solvedJs[i]!)));
+    expect(worstSolve).toBeLessThan(1e-10);
+    expect(solvedBlocked.some((v, i) => v !== rhs[i])).toBe(true);
   });
 });
 
@@ -494,9 +507,10 @@ describe('nearest class mean learner', () => {
 
 describe('learner registry and plugins', () => {
   it('lists the learners and refuses unknown ids', () => {
-    expect([...learnerIds]).toEqual(['analytic', 'ncm', 'replay']);
+    expect([...learnerIds]).toEqual(['analytic', 'ncm', 'replay', 'finetune']);
     expect(getLearner('analytic').id).toBe('analytic');
     expect(getLearner('replay').id).toBe('replay');
+    expect(getLearner('finetune').trainsBackboneTop).toBe(true);
     expect(() => getLearner('lwf')).toThrow(/unknown learner/);
   });
 

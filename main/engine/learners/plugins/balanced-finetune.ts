@@ -13,7 +13,7 @@ export const balancedFinetune: ReplayTrainingPlugin = {
   async afterTraining(head, context) {
     const { buffer, hyperParameters: h, pass } = context;
     if (context.oldClasses.length === 0 || buffer.count === 0 || h.finetuneEpochs === 0) return head;
-    const { samples, loss } = context.withLossTerms(
+    const { samples, loss } = await context.withLossTerms(
       trainingSamples({ features: buffer.features, labels: buffer.labels, count: buffer.count, dim: buffer.dim }, context.classNames, true),
     );
     return trainPass(

@@ -30,10 +30,10 @@ const LABEL_LOGIT_TEMPERATURES = 10;
 
 export const distillation: ReplayTrainingPlugin = {
   id: DISTILLATION_ID,
-  passLoss(samples, context) {
+  async passLoss(samples, context) {
     const { teacher, oldPrefix, hyperParameters: h } = context;
     if (!teacher || oldPrefix === 0 || h.distillationWeight === 0) return { loss: {}, samples };
-    const teacherLogits = teacher(samples.features, samples.count);
+    const teacherLogits = await teacher(samples.features, samples.count);
     if (h.labelsOverrideDistillation && context.arrivingClasses.size > 0) {
       labelTargets(teacherLogits, samples, oldPrefix, h.distillationTemperature, context.arrivingClasses);
     }

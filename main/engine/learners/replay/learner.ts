@@ -13,7 +13,8 @@
 //
 // The trainer comes from UpdateContext.trainer (the ONNX one in the app), else the TypeScript
 // reference: both run the same math, so results only differ by float rounding.
-import { headLogits, TypeScriptTrainer } from '../../training/typescript-trainer.js';
+import { TypeScriptTrainer } from '../../training/typescript-trainer.js';
+import { headLogitsOnnx } from './head-logits-onnx.js';
 import { addHeadLogits } from '../../training/graph/head-loss.js';
 import { parameterShapes, type HeadArchitecture, type LossSettings, type TrainingSamples } from '../../training/head-trainer.js';
 import { validateDelta } from '../delta.js';
@@ -101,7 +102,7 @@ export const replayHead: Learner<ReplayState> = {
         const arrivingClasses = new Set(oldClasses.filter((c) => arriving.has(classNames[c]!)));
         const base = { architecture, classNames, oldClasses, newClasses, arrivingClasses, oldPrefix, teacher, buffer, hyperParameters: h, pass, trainer, signal: context.signal };
         const trainingContext: ReplayTrainingContext = { ...base, withLossTerms: (samples) => withLossTerms(plugins, samples, base) };
-        const { samples, loss } = trainingContext.withLossTerms(trainingSamples(data, classNames, h.classBalanced));
+        const { samples, loss } = await trainingContext.withLossTerms(trainingSamples(data, classNames, h.classBalanced));
         head = await trainPass(trainer, architecture, head.parameters, head.state, samples, loss, pass, context.signal);
         for (const plugin of plugins) if (plugin.afterTraining) head = await plugin.afterTraining(head, trainingContext);
       } finally {
@@ -128,7 +129,7 @@ export const replayHead: Learner<ReplayState> = {
   async predict(state, features, count) {
     assertReplayState(state);
     if (features.length !== count * state.dim) throw new LearnerInputError(`expected ${count}×${state.dim} features, got ${features.length} floats`);
-    const scores = headLogits(state.architecture, state.parameters, features, count);
+    const scores = await headLogitsOnnx(state.architecture, state.parameters, features, count);
     const C = state.classNames.length;
     state.statistics.counts.forEach((n, c) => {
       if (n === 0) for (let r = 0; r < count; r++) scores[r * C + c] = -Infinity;
@@ -172,11 +173,11 @@ export const replayHead: Learner<ReplayState> = {
 };
 
 /** `samples` with every plugin's loss terms added, in plugin order. */
-function withLossTerms(plugins: readonly ReplayTrainingPlugin[], samples: TrainingSamples, context: PassLossContext): { loss: LossSettings; samples: TrainingSamples } {
+async function withLossTerms(plugins: readonly ReplayTrainingPlugin[], samples: TrainingSamples, context: PassLossContext): Promise<{ loss: LossSettings; samples: TrainingSamples }> {
   let loss: LossSettings = {};
   for (const plugin of plugins) {
     if (!plugin.passLoss) continue;
-    const extended = plugin.passLoss(samples, context);
+    const extended = await plugin.passLoss(samples, context);
     samples = extended.samples;
     loss = { ...loss, ...extended.loss };
   }
@@ -198,11 +199,11 @@ function prefixLength(classNames: readonly string[], previous: ReadonlySet<strin
 }
 
 /** The previous head's logits for `oldNames`, in that order. */
-function teacherLogits(previous: ReplayState, oldNames: readonly string[]): (features: Float32Array, count: number) => Float32Array {
+function teacherLogits(previous: ReplayState, oldNames: readonly string[]): (features: Float32Array, count: number) => Promise<Float32Array> {
   const columns = oldNames.map((name) => previous.classNames.indexOf(name));
   const C = previous.classNames.length;
-  return (features, count) => {
-    const all = headLogits(previous.architecture, previous.parameters, features, count);
+  return async (features, count) => {
+    const all = await headLogitsOnnx(previous.architecture, previous.parameters, features, count);
     const out = new Float32Array(count * columns.length);
     for (let r = 0; r < count; r++) columns.forEach((p, k) => (out[r * columns.length + k] = all[r * C + p]!));
     return out;

@@ -18,12 +18,12 @@ export interface ReplayTrainingContext {
   /** K: classNames[0..K) are all old classes (the distillable prefix). */
   readonly oldPrefix: number;
   /** The previous version's logits over classNames[0..oldPrefix), or null on the first version. */
-  readonly teacher: ((features: Float32Array, count: number) => Float32Array) | null;
+  readonly teacher: ((features: Float32Array, count: number) => Promise<Float32Array>) | null;
   /** The buffer as refreshed by this update (class-balanced by construction). */
   readonly buffer: ExemplarBuffer;
   /** The plugins' loss terms for `samples` (and what those need in them, e.g. teacher logits):
    * every pass uses them, so a bias-correction pass keeps what distillation holds in place. */
-  readonly withLossTerms: (samples: TrainingSamples) => { loss: LossSettings; samples: TrainingSamples };
+  readonly withLossTerms: (samples: TrainingSamples) => Promise<{ loss: LossSettings; samples: TrainingSamples }>;
   readonly hyperParameters: ReplayHyperParameters;
   readonly pass: PassSettings;
   readonly trainer: HeadTrainer;
@@ -41,7 +41,7 @@ export interface HeadTrainingState {
 export interface ReplayTrainingPlugin {
   readonly id: string;
   /** Loss terms (and what they need in the samples, e.g. teacher logits) for a training pass. */
-  passLoss?(samples: TrainingSamples, context: PassLossContext): { loss: LossSettings; samples: TrainingSamples };
+  passLoss?(samples: TrainingSamples, context: PassLossContext): Promise<{ loss: LossSettings; samples: TrainingSamples }>;
   /** Runs after the main pass; returns the corrected head. */
   afterTraining?(head: HeadTrainingState, context: ReplayTrainingContext): Promise<HeadTrainingState>;
 }
