@@ -89,7 +89,7 @@ export interface AnalyticState extends LearnerState {
 
 /** Samples per Gram Gemm between progress reports / abort checks (~40 ms each at D = 1280 on 2 cores;
  * larger chunks mean fewer ORT calls and fewer passes adding the product into the upper triangle). */
-const SAMPLES_PER_CHUNK = 1024;
+export const SAMPLES_PER_CHUNK = 1024;
 
 export const analyticRidge: Learner<AnalyticState> = {
   id: ANALYTIC_CORE_ID,
