@@ -3,18 +3,14 @@
 // weights and biases) and its constants (e.g. ReLU6's clip bounds). A version stores its own
 // parameters, and the same node list is written into training, scoring and export graphs.
 import onnxProto from 'onnx-proto';
-import { attr, type AttributeValue, type Attributes, type GraphBuilder } from '../../onnx/graph-builder.js';
+import { attr, type AttributeValue, type GraphBuilder, type NodeSpec } from '../../onnx/graph-builder.js';
 import type { BackboneTop } from '../learner.js';
 import { LearnerInputError } from '../learner.js';
 
 const { onnx } = onnxProto;
 
-export interface TopNode {
-  readonly opType: string;
-  readonly inputs: readonly string[];
-  readonly outputs: readonly string[];
-  readonly attributes: Attributes;
-}
+/** A node of the top as the graph builder takes it (names are the top's own, renamed on use). */
+export type TopNode = Pick<NodeSpec, 'opType' | 'inputs' | 'outputs' | 'attributes'>;
 
 export interface TopTensor {
   readonly name: string;
