@@ -95,6 +95,7 @@ const SECTION_TITLES: Record<SectionId, string> = {
   throughput: 'Embedding throughput',
   update: 'Update latency and memory',
   training: 'Training steps and analytic update',
+  peers: 'Against Teachable Machine',
 };
 
 /**
@@ -119,6 +120,7 @@ export function benchmarksDocument(fresh: readonly SectionRecord[], previousDoc:
     '- `throughput`: images/s of the embedding pipeline against inference alone.',
     '- `update`: latency and peak memory of real `update` runs on a project folder against the first full update.',
     '- `training`: optimizer steps of the ONNX Runtime train-step graphs against the TypeScript reference trainer, and the analytic update in JS against ONNX Runtime.',
+    '- `peers`: Keizoku against Teachable Machine\'s published library (@teachablemachine/image in Chromium) on the same photos: time to a first model and to add classes, test accuracy, images/s, peak memory.',
     '',
     'Run `npm run bench` (all sections, a few minutes) or `npm run bench -- accuracy|domains|throughput|update|training` (one or more sections).',
     'Each section runs in its own Node process (so memory figures are not polluted by another section); progress goes to stderr,',
