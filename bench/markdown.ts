@@ -122,7 +122,7 @@ export function benchmarksDocument(fresh: readonly SectionRecord[], previousDoc:
     '- `training`: optimizer steps of the ONNX Runtime train-step graphs against the TypeScript reference trainer, and the analytic update in JS against ONNX Runtime.',
     '- `peers`: Keizoku against Teachable Machine\'s published library (@teachablemachine/image in Chromium) on the same photos: time to a first model and to add classes, test accuracy, images/s, peak memory.',
     '',
-    'Run `npm run bench` (all sections, a few minutes) or `npm run bench -- accuracy|domains|throughput|update|training` (one or more sections).',
+    'Run `npm run bench` (all sections, a few minutes) or `npm run bench -- accuracy|domains|finetune|throughput|update|training|peers` (one or more sections; `peers` needs Debian\'s Chromium at /usr/bin/chromium or KEIZOKU_CHROMIUM).',
     'Each section runs in its own Node process (so memory figures are not polluted by another section); progress goes to stderr,',
     'the tables to stdout and to this file, raw figures to `bench-results/<section>.json` (gitignored).',
     'A partial run replaces only its own sections here and keeps the others as last measured; each section says when and where.',
