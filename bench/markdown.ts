@@ -95,6 +95,7 @@ const SECTION_TITLES: Record<SectionId, string> = {
   throughput: 'Embedding throughput',
   update: 'Update latency and memory',
   training: 'Training steps and analytic update',
+  peers: 'Against Teachable Machine',
 };
 
 /**
@@ -120,8 +121,9 @@ export function benchmarksDocument(fresh: readonly SectionRecord[], previousDoc:
     '- `update`: latency and peak memory of real `update` runs on a project folder against the first full update.',
     '- `training`: optimizer steps of the ONNX Runtime train-step graphs against the TypeScript reference trainer, and the analytic update in JS against ONNX Runtime.',
     '- `finetune`: the finetune learner (the backbone\'s top trained on cached activations) against the frozen-backbone analytic learner: new domains, class-incremental Caltech-101, cost.',
+    '- `peers`: Keizoku against Teachable Machine\'s published library (@teachablemachine/image in Chromium) on the same photos: time to a first model and to add classes, test accuracy, images/s, peak memory.',
     '',
-    `Run \`npm run bench\` (all sections) or \`npm run bench -- ${SECTION_IDS.join('|')}\` (one or more sections).`,
+    `Run \`npm run bench\` (all sections) or \`npm run bench -- ${SECTION_IDS.join('|')}\` (one or more sections; \`peers\` needs Debian's Chromium at /usr/bin/chromium or KEIZOKU_CHROMIUM).`,
     'Each section runs in its own Node process (so memory figures are not polluted by another section); progress goes to stderr,',
     'the tables to stdout and to this file, raw figures to `bench-results/<section>.json` (gitignored).',
     'A partial run replaces only its own sections here and keeps the others as last measured; each section says when and where.',
