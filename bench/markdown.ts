@@ -95,6 +95,7 @@ const SECTION_TITLES: Record<SectionId, string> = {
   throughput: 'Embedding throughput',
   update: 'Update latency and memory',
   training: 'Training steps and analytic update',
+  scale: 'Scale: update time and memory against project size',
 };
 
 /**
@@ -119,8 +120,9 @@ export function benchmarksDocument(fresh: readonly SectionRecord[], previousDoc:
     '- `throughput`: images/s of the embedding pipeline against inference alone.',
     '- `update`: latency and peak memory of real `update` runs on a project folder against the first full update.',
     '- `training`: optimizer steps of the ONNX Runtime train-step graphs against the TypeScript reference trainer, and the analytic update in JS against ONNX Runtime.',
+    '- `scale`: time, peak memory and database size of real updates on synthetic projects of 1k–30k samples and 100 or 1,000 classes (from pre-cached embeddings), against the 1k-sample / 100-class project.',
     '',
-    'Run `npm run bench` (all sections, a few minutes) or `npm run bench -- accuracy|domains|throughput|update|training` (one or more sections).',
+    'Run `npm run bench` (all sections, a few minutes) or `npm run bench -- accuracy|domains|throughput|update|training|scale` (one or more sections).',
     'Each section runs in its own Node process (so memory figures are not polluted by another section); progress goes to stderr,',
     'the tables to stdout and to this file, raw figures to `bench-results/<section>.json` (gitignored).',
     'A partial run replaces only its own sections here and keeps the others as last measured; each section says when and where.',
