@@ -34,7 +34,7 @@ export async function syncSamples(project: Project, runtime: FeatureRuntime): Pr
   for (const file of scan.files) {
     const row = known.get(file.relPath);
     known.delete(file.relPath);
-    if (!row || !isUnchanged(row, file) || (row.status === 'ready' && !store.embeddings.get(row.contentHash!, backboneKey))) {
+    if (!row || !isUnchanged(row, file) || (row.status === 'ready' && !store.embeddings.has(row.contentHash!, backboneKey))) {
       jobs.push(file);
     }
   }
