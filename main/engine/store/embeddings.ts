@@ -18,6 +18,7 @@ export class EmbeddingStore {
   private readonly selectOne;
   private readonly selectMany;
   private readonly existsOne;
+  private readonly existsMany;
   private insertOne: Statement | undefined;
 
   constructor(private readonly db: Db) {
@@ -30,6 +31,9 @@ export class EmbeddingStore {
       `SELECT content_hash AS hash, vector, ${encoding} FROM embeddings WHERE backbone = ? AND content_hash IN (SELECT value FROM json_each(?))`,
     );
     this.existsOne = db.prepare('SELECT 1 FROM embeddings WHERE content_hash = ? AND backbone = ?').pluck();
+    this.existsMany = db
+      .prepare('SELECT content_hash FROM embeddings WHERE backbone = ? AND content_hash IN (SELECT value FROM json_each(?))')
+      .pluck();
   }
 
   /** Prepared on first use: a read-only connection to an older schema could not prepare it. */
@@ -49,6 +53,20 @@ export class EmbeddingStore {
   /** Whether a vector is cached, without reading (or decoding) it. */
   has(contentHash: string, backbone: string): boolean {
     return this.existsOne.get(contentHash, backbone) !== undefined;
+  }
+
+  /**
+   * Which of many hashes are cached, without reading the vectors: one statement per MATRIX_CHUNK
+   * hashes, whose IN list SQLite probes in key order (neighbouring leaf pages) rather than in
+   * the caller's order (a random leaf, mostly out of the page cache, per hash).
+   */
+  present(contentHashes: readonly string[], backbone: string): Set<string> {
+    const found = new Set<string>();
+    for (let start = 0; start < contentHashes.length; start += MATRIX_CHUNK) {
+      const chunk = JSON.stringify(contentHashes.slice(start, start + MATRIX_CHUNK));
+      for (const hash of this.existsMany.iterate(backbone, chunk) as IterableIterator<string>) found.add(hash);
+    }
+    return found;
   }
 
   /**
