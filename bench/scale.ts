@@ -11,11 +11,12 @@
 // the update runs. The update then reads and hashes every file and finds each vector in the
 // cache: no photo is decoded and no inference runs.
 //
-// Each project is measured in a child process of its own (`--scale-project`), so one project's
-// heap and allocator state never inflate the next one's peak RSS.
+// Each project is built by one child process (`--scale-project build`) and measured by a fresh one
+// (`--scale-project measure`), so neither the building nor another project's heap and allocator
+// state inflate its peak RSS.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,7 +190,25 @@ function dbBytes(stateDir: string): number {
   }, 0);
 }
 
-async function measureProject(options: { sourcesDir: string; root: string; cacheDir: string; combo: Combo }): Promise<ProjectFigures> {
+interface ProjectArgs {
+  sourcesDir: string;
+  root: string;
+  cacheDir: string;
+  combo: Combo;
+  out: string;
+}
+
+const stagingOf = (root: string) => `${root}-staging`;
+
+function openProject(root: string, cacheDir: string, learner: LearnerId): Project {
+  return Project.open({ root, modelDir: MODEL_MIRROR_DIR, cacheDir, allowDownload: false, device: 'cpu', learner });
+}
+
+/**
+ * Process 1: writes the project's files (the +1 % ones into a staging folder beside it) and puts
+ * every file's vector into the project's embedding cache. Returns the number of staged files.
+ */
+async function buildProject(options: ProjectArgs): Promise<{ added: number; dim: number; buildMs: number }> {
   const { combo, root, cacheDir } = options;
   const buildStarted = performance.now();
   const sources = readSources(options.sourcesDir);
@@ -199,39 +218,38 @@ async function measureProject(options: { sourcesDir: string; root: string; cache
   const initial: SyntheticSample[] = [];
   for (let c = 0; c < combo.classes; c++) for (let j = 0; j < perClass(c); j++) initial.push({ classIndex: c, index: j });
   const addedCount = Math.ceil(combo.samples * ADDED_FRACTION);
-  // The new samples go round-robin over the classes, after each class's last index.
+  // The new samples go round-robin over the classes (stride 7919), after each class's last index.
   const added: SyntheticSample[] = [];
   const nextIndex = Array.from({ length: combo.classes }, (_, c) => perClass(c));
   for (let k = 0; k < addedCount; k++) {
     const c = (k * 7919) % combo.classes;
     added.push({ classIndex: c, index: nextIndex[c]!++ });
   }
-
   mkdirSync(root, { recursive: true });
-  const open = () =>
-    Project.open({ root, modelDir: MODEL_MIRROR_DIR, cacheDir, allowDownload: false, device: 'cpu', learner: combo.learner });
-  const prefill = async (samples: readonly SyntheticSample[]) => {
-    const entries = materialize(root, sources, byClass, combo.classes, samples);
-    const project = open();
-    try {
-      const key = (await project.backbone()).key;
-      for (let i = 0; i < entries.length; i += 1024) project.store.embeddings.putMany(key, entries.slice(i, i + 1024));
-    } finally {
-      project.close();
-    }
-  };
-  await prefill(initial);
-  const buildMs = performance.now() - buildStarted;
-  // Only the engine's own memory from here on: drop what building the project held.
-  (sources as { vectors: Float32Array | null }).vectors = null;
+  const entries = [
+    ...materialize(root, sources, byClass, combo.classes, initial),
+    ...materialize(stagingOf(root), sources, byClass, combo.classes, added),
+  ];
+  const project = openProject(root, cacheDir, combo.learner);
+  try {
+    const key = (await project.backbone()).key;
+    for (let i = 0; i < entries.length; i += 1024) project.store.embeddings.putMany(key, entries.slice(i, i + 1024));
+  } finally {
+    project.close();
+  }
+  return { added: addedCount, dim: sources.dim, buildMs: performance.now() - buildStarted };
+}
+
+/** Process 2 (fresh): the first update, then the staged files moved in (rename) and an incremental update. */
+async function measureProject(options: ProjectArgs & { added: number; dim: number; buildMs: number }): Promise<ProjectFigures> {
+  const { combo, root, cacheDir } = options;
   global.gc?.();
   const rssIdle = process.memoryUsage().rss;
-
   const update = async (): Promise<UpdateFigures> => {
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
     const { result, memory } = await measurePeakMemory(async () => {
-      const project = open();
+      const project = openProject(root, cacheDir, combo.learner);
       try {
         return await runUpdate(project);
       } finally {
@@ -251,41 +269,48 @@ async function measureProject(options: { sourcesDir: string; root: string; cache
     };
   };
   const first = await update();
-  // The incremental update's vectors are put in the cache beforehand too (reloading the sources).
-  (sources as { vectors: Float32Array | null }).vectors = readSources(options.sourcesDir).vectors;
-  await prefill(added);
-  (sources as { vectors: Float32Array | null }).vectors = null;
+  const staging = stagingOf(root);
+  for (const name of readdirSync(staging)) {
+    for (const file of readdirSync(path.join(staging, name))) renameSync(path.join(staging, name, file), path.join(root, name, file));
+  }
   const incremental = await update();
   return {
     ...combo,
     first,
     incremental,
-    added: addedCount,
+    added: options.added,
     dbBytes: dbBytes(path.join(root, '.keizoku')),
-    embeddingBytes: (combo.samples + addedCount) * sources.dim * 4,
-    dim: sources.dim,
+    embeddingBytes: (combo.samples + options.added) * options.dim * 4,
+    dim: options.dim,
     rssIdle,
-    buildMs,
+    buildMs: options.buildMs,
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Section: embed the real photos once, then one child process per project.
 
-function spawnProject(args: { sourcesDir: string; root: string; cacheDir: string; combo: Combo; out: string }): Promise<ProjectFigures> {
+function spawnChild(mode: 'build' | 'measure', args: object, out: string, label: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--scale-project', JSON.stringify(args)], {
+    const nodeArgs = process.env.KEIZOKU_BENCH_SCALE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, fileURLToPath(import.meta.url), '--scale-project', mode, JSON.stringify(args)], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.once('error', reject);
     child.once('exit', (code) => {
-      if (code !== 0 || !existsSync(args.out)) {
-        reject(new Error(`scale: the project ${args.combo.samples}/${args.combo.classes}/${args.combo.learner} failed (exit code ${code})`));
-        return;
-      }
-      resolve(JSON.parse(readFileSync(args.out, 'utf8')) as ProjectFigures);
+      if (code !== 0 || !existsSync(out)) reject(new Error(`scale: ${mode} of the project ${label} failed (exit code ${code})`));
+      else resolve();
     });
   });
+}
+
+async function runProject(args: ProjectArgs): Promise<ProjectFigures> {
+  const label = `${args.combo.samples}/${args.combo.classes}/${args.combo.learner}`;
+  const built = `${args.out}.build`;
+  await spawnChild('build', { ...args, out: built }, built, label);
+  const build = JSON.parse(readFileSync(built, 'utf8')) as { added: number; dim: number; buildMs: number };
+  await spawnChild('measure', { ...args, ...build }, args.out, label);
+  return JSON.parse(readFileSync(args.out, 'utf8')) as ProjectFigures;
 }
 
 export async function scaleBench(context: BenchContext): Promise<SectionOutput> {
@@ -325,15 +350,17 @@ export async function scaleBench(context: BenchContext): Promise<SectionOutput> 
     });
 
     const measured: ProjectFigures[] = [];
-    // KEIZOKU_BENCH_SCALE_SAMPLES=1000,3000: only those sizes (for tuning runs).
+    // KEIZOKU_BENCH_SCALE_SAMPLES=1000,3000: only those sizes; KEIZOKU_BENCH_SCALE_NODE_ARGS: extra node flags
+    // for the project processes, e.g. --cpu-prof (for tuning runs).
     const only = process.env.KEIZOKU_BENCH_SCALE_SAMPLES?.split(',').map(Number);
     const combos = only ? COMBOS.filter((combo) => only.includes(combo.samples)) : COMBOS;
     for (const [i, combo] of combos.entries()) {
       const label = `${combo.samples} samples / ${combo.classes} classes, ${combo.learner}`;
       context.log(`scale: ${label}`);
       const root = path.join(area, `project-${i}`);
-      const figures = await spawnProject({ sourcesDir, root, cacheDir: context.cacheDir, combo, out: path.join(area, `result-${i}.json`) });
+      const figures = await runProject({ sourcesDir, root, cacheDir: context.cacheDir, combo, out: path.join(area, `result-${i}.json`) });
       rmSync(root, { recursive: true, force: true });
+      rmSync(stagingOf(root), { recursive: true, force: true });
       measured.push(figures);
       const f = figures.first;
       context.log(
@@ -379,11 +406,11 @@ function report(measured: readonly ProjectFigures[], photoCount: number): Sectio
     mib(peak(p)),
     ratio(peak(p), peak(ref)),
     mib(peak(p) - p.rssIdle),
-    fixed(perK(peak(p) - p.rssIdle, p.samples) / 1024, 0),
+    fixed((peak(p) - p.rssIdle) / p.samples / 1024, 1),
     mib(p.embeddingBytes),
     mib(p.dbBytes),
     ratio(p.dbBytes, ref.dbBytes),
-    fixed(perK(p.dbBytes, p.samples + p.added) / 1024, 1),
+    fixed(p.dbBytes / (p.samples + p.added) / 1024, 1),
   ]);
   const analytic = measured.filter((p) => p.learner === 'analytic');
   const largest = analytic.reduce((a, b) => (b.samples > a.samples || (b.samples === a.samples && b.classes > a.classes) ? b : a));
@@ -411,9 +438,12 @@ function report(measured: readonly ProjectFigures[], photoCount: number): Sectio
       `learner, evaluation and store costs, not the backbone's. Samples are spread evenly over the classes (1,000 samples / 1,000 classes is one ` +
       `sample per class: each stays in train and nothing of those classes is held out). Per project: the first update (no version yet; ` +
       `learns every sample) and an incremental update after adding ${ADDED_FRACTION * 100} % new samples (round-robin over the classes, also pre-cached). ` +
-      `Each project runs in a fresh Node process of its own (learner analytic unless marked, device cpu, default threads); peak RSS is sampled every 50 ms ` +
-      `from a worker thread over both updates, "idle RSS" is that process's RSS after building the project and before the first update (the loaded ` +
-      `modules, no backbone session: the updates open none). Database size: keizoku.db with its -wal and -shm after both updates, embedding cache included.`,
+      `One Node process writes a project's files (the +${ADDED_FRACTION * 100} % into a staging folder) and fills its cache; a fresh one then runs the ` +
+      `first update, moves the staged files in (rename) and runs the incremental one (learner analytic unless marked, device cpu, default threads), ` +
+      `so no project's figures carry another's heap. Peak RSS is sampled every 50 ms from a worker thread over both updates; "idle RSS" is the measuring ` +
+      `process's RSS before the first update (the loaded modules; no backbone session is opened, since nothing is inferred). ` +
+      `Database size: keizoku.db with its -wal and -shm after both updates, embedding cache included. The machine has 2 cores shared with other work, ` +
+      `so absolute times are noisy; compare the ratios.`,
     tables: [
       {
         caption: 'Update time (seconds); ratios against the 1,000-sample / 100-class project',
@@ -434,7 +464,7 @@ function report(measured: readonly ProjectFigures[], photoCount: number): Sectio
         align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
         rows: timeRows,
         reading: [
-          [growth(100), growth(1_000)].filter(Boolean).join('; ') + '.',
+          [growth(100), growth(1_000)].filter(Boolean).join('; ') + (growth(100) || growth(1_000) ? '.' : ''),
           `At ${largest.samples.toLocaleString('en-US')} samples / ${largest.classes.toLocaleString('en-US')} classes a sample costs ` +
             `${ratio(largest.first.timingsMs.total / largest.samples, ref.first.timingsMs.total / ref.samples)} what it costs in the reference project ` +
             `(below 1× means better than linear growth).`,
@@ -447,8 +477,10 @@ function report(measured: readonly ProjectFigures[], photoCount: number): Sectio
         rows: memoryRows,
         reading: [
           tenPeak === null ? '' : `Peak RSS at 10,000 samples: ${mib(tenPeak)} MiB (target: under 600 MB).`,
-          `The largest project peaks at ${mib(peak(largest))} MiB, ${mib(peak(largest) - largest.rssIdle)} MiB above idle for ` +
-            `${mib(largest.embeddingBytes)} MiB of stored embeddings; the database holds ${fixed(perK(largest.dbBytes, largest.samples + largest.added) / 1024, 1)} KiB ` +
+          `From the reference to the largest project, peak RSS grows by ${mib(peak(largest) - peak(ref))} MiB while the stored embeddings grow by ` +
+            `${mib(largest.embeddingBytes - ref.embeddingBytes)} MiB (${ratio(peak(largest) - peak(ref), largest.embeddingBytes - ref.embeddingBytes)}). ` +
+            `The largest project peaks at ${mib(peak(largest))} MiB, ${mib(peak(largest) - largest.rssIdle)} MiB above idle for ` +
+            `${mib(largest.embeddingBytes)} MiB of stored embeddings; the database holds ${fixed(largest.dbBytes / (largest.samples + largest.added) / 1024, 1)} KiB ` +
             `per sample (a ${ref.dim}-d float32 vector is ${fixed((ref.dim * 4) / 1024, 1)} KiB).`,
         ].filter(Boolean),
       },
@@ -457,10 +489,11 @@ function report(measured: readonly ProjectFigures[], photoCount: number): Sectio
   };
 }
 
-// Child entry point.
+// Child entry point: `--scale-project build|measure <json>`.
 if (process.argv[2] === '--scale-project' && process.argv[1] === fileURLToPath(import.meta.url)) {
-  const args = JSON.parse(process.argv[3]!) as { sourcesDir: string; root: string; cacheDir: string; combo: Combo; out: string };
-  measureProject(args).then(
+  const mode = process.argv[3];
+  const args = JSON.parse(process.argv[4]!) as ProjectArgs & { added: number; dim: number; buildMs: number };
+  (mode === 'build' ? buildProject(args) : measureProject(args)).then(
     (figures) => writeFileSync(args.out, JSON.stringify(figures)),
     (error: unknown) => {
       process.stderr.write(`scale child: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
