@@ -7,8 +7,8 @@ import { attr, GraphBuilder } from '../../onnx/graph-builder.js';
 import { lazyCpuSession } from './lazy-session.js';
 
 const DOUBLE = 11;
-/** Rows per Gemm: bounds the float64 copies of the chunk (rows × (D + C) × 8 bytes). */
-const ROWS_PER_CHUNK = 2048;
+/** Rows per Gemm: bounds the float64 copies of the chunk (rows × (D + C) × 8 bytes), which ORT's arena keeps. */
+const ROWS_PER_CHUNK = 256;
 
 /** x (n × d, float32), w (d × c, float64), b (c, float64) → x·w + b (n × c, float64). */
 export function scoresGraph(): GraphBuilder {
