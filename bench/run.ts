@@ -1,4 +1,4 @@
-// Entry of `npm run bench [-- accuracy|domains|finetune|throughput|update|training|peers ...]`.
+// Entry of `npm run bench [-- accuracy|domains|finetune|throughput|update|training|peers|scale ...]`.
 //
 // The parent process resolves the backbone once into a shared cache folder, then runs each
 // section in its own Node process (`--section <id>`), so a section's memory and GC state never
@@ -20,6 +20,7 @@ import { provenance, startForeignCpuMeter } from './machine.js';
 import { benchmarksDocument, sectionText } from './markdown.js';
 import { DOC_PATH, RESULTS_DIR, SHARED_DIR } from './paths.js';
 import { isSectionId, SECTION_IDS, type BenchContext, type Section, type SectionId, type SectionRecord } from './section.js';
+import { scaleBench } from './scale.js';
 import { trainingBench } from './training.js';
 import { updateLatency } from './update-latency.js';
 
@@ -31,6 +32,7 @@ const SECTIONS: Record<SectionId, Section> = {
   update: updateLatency,
   training: trainingBench,
   peers: peersBench,
+  scale: scaleBench,
 };
 
 const CACHE_ENV = 'KEIZOKU_BENCH_CACHE_DIR';

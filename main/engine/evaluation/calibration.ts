@@ -12,14 +12,30 @@ const ITERATIONS = 60;
 
 /** Mean negative log-likelihood of `labels` under softmax(scores / T); −Infinity scores are impossible classes. */
 export function meanNegativeLogLikelihood(scores: Float32Array, labels: Int32Array, classCount: number, temperature: number): number {
+  return nllWithMaxima(scores, labels, classCount, rowMaxima(scores, labels.length, classCount), temperature);
+}
+
+/** Each row's largest score (independent of T, so the fit computes them once). */
+function rowMaxima(scores: Float32Array, rows: number, classCount: number): Float64Array {
+  const maxima = new Float64Array(rows);
+  for (let n = 0; n < rows; n++) {
+    let max = -Infinity;
+    const offset = n * classCount;
+    for (let c = 0; c < classCount; c++) if (scores[offset + c]! > max) max = scores[offset + c]!;
+    maxima[n] = max;
+  }
+  return maxima;
+}
+
+/** The same sums as a plain per-row loop, with indexed reads instead of a subarray and iterator per row. */
+function nllWithMaxima(scores: Float32Array, labels: Int32Array, classCount: number, maxima: Float64Array, temperature: number): number {
   let total = 0;
   for (let n = 0; n < labels.length; n++) {
-    const row = scores.subarray(n * classCount, (n + 1) * classCount);
-    let max = -Infinity;
-    for (const v of row) if (v > max) max = v;
+    const offset = n * classCount;
+    const max = maxima[n]!;
     let sum = 0;
-    for (const v of row) sum += Math.exp((v - max) / temperature);
-    total += Math.log(sum) - (row[labels[n]!]! - max) / temperature;
+    for (let c = 0; c < classCount; c++) sum += Math.exp((scores[offset + c]! - max) / temperature);
+    total += Math.log(sum) - (scores[offset + labels[n]!]! - max) / temperature;
   }
   return labels.length === 0 ? 0 : total / labels.length;
 }
@@ -27,7 +43,8 @@ export function meanNegativeLogLikelihood(scores: Float32Array, labels: Int32Arr
 /** The T in [1e-4, 100] that minimizes the NLL (golden-section search on log T; the NLL is convex in 1/T). */
 export function fitTemperature(scores: Float32Array, labels: Int32Array, classCount: number): number {
   if (labels.length === 0 || classCount < 2) return UNCALIBRATED_TEMPERATURE;
-  const nll = (logT: number) => meanNegativeLogLikelihood(scores, labels, classCount, Math.exp(logT));
+  const maxima = rowMaxima(scores, labels.length, classCount);
+  const nll = (logT: number) => nllWithMaxima(scores, labels, classCount, maxima, Math.exp(logT));
   const ratio = (Math.sqrt(5) - 1) / 2;
   let [a, b] = LOG_T_RANGE;
   let c = b - ratio * (b - a);

@@ -52,6 +52,7 @@ import { resolveHyperParameters } from './hyper-parameters.js';
 import { LearnerInputError, type Learner, type LearnerState, type TrainingDelta, type UpdateContext } from './learner.js';
 import { packUpper, symmetrize, unpackUpper } from './linalg/gram.js';
 import { accumulateGramOnnx } from './linalg/gram-onnx.js';
+import { linearScoresOnnx } from './linalg/scores-onnx.js';
 import { affineRows } from '../onnx/row-ops.js';
 import { choleskyInPlace, choleskySolveInPlace, NotPositiveDefiniteError } from './linalg/cholesky.js';
 import { lowerTriangularInverse, matmul } from './linalg/triangular-inverse-onnx.js';
@@ -159,7 +160,11 @@ export const analyticRidge: Learner<AnalyticState> = {
 
   async predict(state, features, count) {
     assertAnalyticState(state);
-    return linearScores(features, count, state.dim, state.weights, state.counts);
+    if (features.length !== count * state.dim) throw new LearnerInputError(`expected ${count}×${state.dim} features, got ${features.length} floats`);
+    return (
+      (await linearScoresOnnx(features, count, state.dim, state.weights, state.counts)) ??
+      linearScores(features, count, state.dim, state.weights, state.counts)
+    );
   },
 
   exportScores(state, graph, features, dim) {

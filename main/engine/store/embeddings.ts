@@ -16,12 +16,24 @@ export type EmbeddingEncoding = 'float32' | 'activation-u8';
  */
 export class EmbeddingStore {
   private readonly selectOne;
+  private readonly selectMany;
+  private readonly existsOne;
+  private readonly existsMany;
   private insertOne: Statement | undefined;
 
   constructor(private readonly db: Db) {
     // A schema-1 database opened read-only (not migrated) has no encoding column: all float32.
     const hasEncoding = (db.pragma('table_info(embeddings)') as Array<{ name: string }>).some((column) => column.name === 'encoding');
-    this.selectOne = db.prepare(`SELECT vector, ${hasEncoding ? 'encoding' : "'float32' AS encoding"} FROM embeddings WHERE content_hash = ? AND backbone = ?`);
+    const encoding = hasEncoding ? 'encoding' : "'float32' AS encoding";
+    this.selectOne = db.prepare(`SELECT vector, ${encoding} FROM embeddings WHERE content_hash = ? AND backbone = ?`);
+    // Many hashes in one statement: a JSON array of them, joined against the primary key.
+    this.selectMany = db.prepare(
+      `SELECT content_hash AS hash, vector, ${encoding} FROM embeddings WHERE backbone = ? AND content_hash IN (SELECT value FROM json_each(?))`,
+    );
+    this.existsOne = db.prepare('SELECT 1 FROM embeddings WHERE content_hash = ? AND backbone = ?').pluck();
+    this.existsMany = db
+      .prepare('SELECT content_hash FROM embeddings WHERE backbone = ? AND content_hash IN (SELECT value FROM json_each(?))')
+      .pluck();
   }
 
   /** Prepared on first use: a read-only connection to an older schema could not prepare it. */
@@ -36,6 +48,25 @@ export class EmbeddingStore {
   get(contentHash: string, backbone: string): Float32Array | undefined {
     const row = this.selectOne.get(contentHash, backbone) as { vector: Buffer; encoding: string } | undefined;
     return row ? decodeVector(row.vector, row.encoding) : undefined;
+  }
+
+  /** Whether a vector is cached, without reading (or decoding) it. */
+  has(contentHash: string, backbone: string): boolean {
+    return this.existsOne.get(contentHash, backbone) !== undefined;
+  }
+
+  /**
+   * Which of many hashes are cached, without reading the vectors: one statement per MATRIX_CHUNK
+   * hashes, whose IN list SQLite probes in key order (neighbouring leaf pages) rather than in
+   * the caller's order (a random leaf, mostly out of the page cache, per hash).
+   */
+  present(contentHashes: readonly string[], backbone: string): Set<string> {
+    const found = new Set<string>();
+    for (let start = 0; start < contentHashes.length; start += MATRIX_CHUNK) {
+      const chunk = JSON.stringify(contentHashes.slice(start, start + MATRIX_CHUNK));
+      for (const hash of this.existsMany.iterate(backbone, chunk) as IterableIterator<string>) found.add(hash);
+    }
+    return found;
   }
 
   /**
@@ -56,17 +87,46 @@ export class EmbeddingStore {
     })();
   }
 
-  /** Gathers vectors for many hashes into one row-major matrix; throws if one is missing. */
+  /**
+   * Gathers vectors for many hashes into one row-major matrix; throws if one is missing. Reads
+   * them in chunks of MATRIX_CHUNK hashes, one statement each, rows streamed straight into place.
+   */
   matrix(contentHashes: readonly string[], backbone: string, dim: number): Float32Array {
     const out = new Float32Array(contentHashes.length * dim);
-    contentHashes.forEach((hash, row) => {
-      const vector = this.get(hash, backbone);
-      if (!vector || vector.length !== dim) throw new Error(`embedding cache: no ${dim}-d vector for ${hash} (${backbone})`);
-      out.set(vector, row * dim);
-    });
+    const filled = new Uint8Array(contentHashes.length);
+    for (let start = 0; start < contentHashes.length; start += MATRIX_CHUNK) {
+      const end = Math.min(contentHashes.length, start + MATRIX_CHUNK);
+      // A hash can stand in several rows (the same file in two classes).
+      const rowsOf = new Map<string, number[]>();
+      for (let row = start; row < end; row++) {
+        const rows = rowsOf.get(contentHashes[row]!);
+        if (rows) rows.push(row);
+        else rowsOf.set(contentHashes[row]!, [row]);
+      }
+      for (const found of this.selectMany.iterate(backbone, JSON.stringify([...rowsOf.keys()])) as IterableIterator<{ hash: string; vector: Buffer; encoding: string }>) {
+        const rows = rowsOf.get(found.hash);
+        if (!rows) continue;
+        // float32 rows are copied byte for byte into place; other encodings are decoded first.
+        const plain = found.encoding === 'float32';
+        const decoded = plain ? null : decodeVector(found.vector, found.encoding);
+        if ((decoded ? decoded.length : found.vector.byteLength / 4) !== dim) {
+          throw new Error(`embedding cache: no ${dim}-d vector for ${found.hash} (${backbone})`);
+        }
+        for (const row of rows) {
+          if (decoded) out.set(decoded, row * dim);
+          else new Uint8Array(out.buffer, row * dim * 4, dim * 4).set(found.vector);
+          filled[row] = 1;
+        }
+      }
+    }
+    const missing = filled.indexOf(0);
+    if (missing >= 0) throw new Error(`embedding cache: no ${dim}-d vector for ${contentHashes[missing]} (${backbone})`);
     return out;
   }
 }
+
+/** Hashes per statement in matrix(): bounds the JSON text and the lookup map, not the result. */
+const MATRIX_CHUNK = 4096;
 
 function decodeVector(blob: Buffer, encoding: string): Float32Array {
   if (encoding === 'float32') return blobToFloat32(blob);

@@ -30,11 +30,19 @@ export async function syncSamples(project: Project, runtime: FeatureRuntime): Pr
   options.onProgress?.({ phase: 'scan', done: 0, total: 1, message: 'scanning folders' });
   const scan = await scanProject(project.root, { stateDirName: stateDirNameInside(project), stateDir: project.stateDir });
   const known = new Map(store.samples.all().map((row) => [row.relPath, row]));
+  // Unchanged ready files still need their vector under this backbone: checked in one pass.
+  const cached = store.embeddings.present(
+    scan.files.flatMap((file) => {
+      const row = known.get(file.relPath);
+      return row && isUnchanged(row, file) && row.status === 'ready' ? [row.contentHash!] : [];
+    }),
+    backboneKey,
+  );
   const jobs: ProjectFile[] = [];
   for (const file of scan.files) {
     const row = known.get(file.relPath);
     known.delete(file.relPath);
-    if (!row || !isUnchanged(row, file) || (row.status === 'ready' && !store.embeddings.get(row.contentHash!, backboneKey))) {
+    if (!row || !isUnchanged(row, file) || (row.status === 'ready' && !cached.has(row.contentHash!))) {
       jobs.push(file);
     }
   }
