@@ -1,4 +1,4 @@
-// Entry of `npm run bench [-- accuracy|domains|finetune|throughput|update|training ...]`.
+// Entry of `npm run bench [-- accuracy|domains|finetune|throughput|int8|update|training ...]`.
 //
 // The parent process resolves the backbone once into a shared cache folder, then runs each
 // section in its own Node process (`--section <id>`), so a section's memory and GC state never
@@ -15,6 +15,7 @@ import { domainShiftBench } from './domains.js';
 import { finetuneBench } from './finetune.js';
 import { embeddingThroughput } from './embedding-throughput.js';
 import { incrementalAccuracy } from './incremental-accuracy.js';
+import { int8Bench } from './int8.js';
 import { provenance, startForeignCpuMeter } from './machine.js';
 import { benchmarksDocument, sectionText } from './markdown.js';
 import { DOC_PATH, RESULTS_DIR, SHARED_DIR } from './paths.js';
@@ -27,6 +28,7 @@ const SECTIONS: Record<SectionId, Section> = {
   domains: domainShiftBench,
   finetune: finetuneBench,
   throughput: embeddingThroughput,
+  int8: int8Bench,
   update: updateLatency,
   training: trainingBench,
 };
