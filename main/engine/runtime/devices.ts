@@ -93,7 +93,7 @@ export async function openSession(
   if (precision === 'int8') {
     const session = await create(model, 'cpu', threads, 3);
     const report: DeviceReport = { requested, device: 'cpu' };
-    if (requested !== 'cpu') report.fallbackReason = 'an int8 backbone runs on the CPU’s integer kernels (choose a float backbone for a GPU)';
+    if (requested !== 'cpu') report.fallbackReason = "an int8 backbone runs on the CPU's integer kernels; choose a float backbone for a GPU";
     return { session, report };
   }
   const candidates: Device[] = requested === 'auto' ? autoCandidates() : requested === 'cpu' ? [] : [requested];
