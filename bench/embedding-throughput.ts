@@ -14,14 +14,14 @@ const ROUNDS = 5;
 const BATCH_SIZES = [8, 16, 32] as const;
 
 /** IMAGES Caltech train files spread evenly over the sorted list (so over all classes). */
-function sampleFiles(): PhotoFile[] {
+export function sampleFiles(): PhotoFile[] {
   const all = listFiles(CALTECH.dir, 'train');
   const n = Math.min(IMAGES, all.length);
   return Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!);
 }
 
 /** What embedFiles does per file before inference: read, sha256, decode + resize, CHW layout. */
-async function decodeInto(file: PhotoFile, extractor: FeatureExtractor, out: Float32Array, offset: number): Promise<void> {
+export async function decodeInto(file: PhotoFile, extractor: FeatureExtractor, out: Float32Array, offset: number): Promise<void> {
   const bytes = await readFile(file.absPath);
   createHash('sha256').update(bytes).digest('hex');
   const decoded = await decodeToRgb(bytes, extractor.preprocessing);
@@ -29,7 +29,7 @@ async function decodeInto(file: PhotoFile, extractor: FeatureExtractor, out: Flo
   rgbToChw(decoded.rgb, extractor.preprocessing, out, offset);
 }
 
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
@@ -41,7 +41,7 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T, ind
 }
 
 /** Wall time and this process's CPU time (every thread: ONNX Runtime's pool, libuv's, main). */
-async function timed(fn: () => Promise<void>): Promise<{ ms: number; cpuMs: number }> {
+export async function timed(fn: () => Promise<void>): Promise<{ ms: number; cpuMs: number }> {
   global.gc?.();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -51,7 +51,7 @@ async function timed(fn: () => Promise<void>): Promise<{ ms: number; cpuMs: numb
   return { ms, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;

@@ -1,4 +1,4 @@
-// Entry of `npm run bench [-- accuracy|domains|finetune|throughput|update|training|peers|scale ...]`.
+// Entry of `npm run bench [-- accuracy|domains|finetune|throughput|int8|update|training|scale|peers ...]`.
 //
 // The parent process resolves the backbone once into a shared cache folder, then runs each
 // section in its own Node process (`--section <id>`), so a section's memory and GC state never
@@ -16,6 +16,7 @@ import { finetuneBench } from './finetune.js';
 import { embeddingThroughput } from './embedding-throughput.js';
 import { incrementalAccuracy } from './incremental-accuracy.js';
 import { peersBench } from './peers.js';
+import { int8Bench } from './int8.js';
 import { provenance, startForeignCpuMeter } from './machine.js';
 import { benchmarksDocument, sectionText } from './markdown.js';
 import { DOC_PATH, RESULTS_DIR, SHARED_DIR } from './paths.js';
@@ -29,6 +30,7 @@ const SECTIONS: Record<SectionId, Section> = {
   domains: domainShiftBench,
   finetune: finetuneBench,
   throughput: embeddingThroughput,
+  int8: int8Bench,
   update: updateLatency,
   training: trainingBench,
   peers: peersBench,

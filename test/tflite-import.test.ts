@@ -1,15 +1,13 @@
 // The TFLite importer against the real Coral models, run in a real onnxruntime-node session.
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Builder } from 'flatbuffers';
 import ort from 'onnxruntime-node';
-import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TfliteFormatError, importTflite, type ImportedBackbone } from '../main/engine/backbones/tflite/index.js';
 import { readModel } from '../main/engine/backbones/tflite/schema.js';
 import { findCatalogEntry } from '../main/engine/backbones/catalog.js';
-import { readBmp } from './support/bmp.js';
-import { CORAL_DIR, REFERENCE_ONNX } from './support/paths.js';
+import { IMAGES, agreement, argmax, imageBatch, labelOf, modelBytes, rows, topK } from './support/coral.js';
+import { REFERENCE_ONNX } from './support/paths.js';
 
 // TFLite enum values used by the synthetic models below.
 const SAME = 0;
@@ -19,71 +17,6 @@ const RELU_N1_TO_1 = 2;
 const RELU6 = 3;
 
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2, interOpNumThreads: 1 };
-const IMAGES = ['bird', 'cat', 'grace_hopper', 'dragonfly'] as const;
-const LABELS = readFileSync(path.join(CORAL_DIR, 'imagenet_labels.txt'), 'utf8').split('\n');
-/** First name of a class ("dragonfly, darning needle, ..." -> "dragonfly"). */
-const labelOf = (classId: number) => LABELS[classId]!.split(',')[0]!.trim();
-
-const modelBytes = (file: string) => new Uint8Array(readFileSync(path.join(CORAL_DIR, file)));
-
-/**
- * The four sample images (512 px wide BMPs) stretched to size×size with sharp's default Lanczos
- * kernel (Coral's examples use PIL's LANCZOS), as real-valued NCHW: (q - zeroPoint) * scale.
- */
-async function imageBatch(size: number, quantization: { scale: number; zeroPoint: number }): Promise<ort.Tensor> {
-  const plane = size * size;
-  const out = new Float32Array(IMAGES.length * 3 * plane);
-  for (const [i, name] of IMAGES.entries()) {
-    const bmp = readBmp(path.join(CORAL_DIR, 'img', `${name}.bmp`));
-    const rgb = await sharp(bmp.data, { raw: { width: bmp.width, height: bmp.height, channels: 3 } })
-      .resize(size, size, { fit: 'fill' })
-      .raw()
-      .toBuffer();
-    for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < 3; c++) out[(i * 3 + c) * plane + p] = (rgb[p * 3 + c]! - quantization.zeroPoint) * quantization.scale;
-    }
-  }
-  return new ort.Tensor('float32', out, [IMAGES.length, 3, size, size]);
-}
-
-function rows(t: ort.Tensor): Float32Array[] {
-  const [n, d] = t.dims as [number, number];
-  const data = t.data as Float32Array;
-  return Array.from({ length: n }, (_, i) => data.subarray(i * d, (i + 1) * d));
-}
-
-const argmax = (v: Float32Array) => v.reduce((best, x, i) => (x > v[best]! ? i : best), 0);
-const topK = (v: Float32Array, k: number) => [...v.keys()].sort((a, b) => v[b]! - v[a]!).slice(0, k);
-
-interface Agreement {
-  maxAbsDiff: number;
-  /** max |a-b| / max |b|: relative to the tensor's scale, so tiny reference values do not blow it up */
-  maxRelToRange: number;
-  minCosine: number;
-}
-
-function agreement(ours: ort.Tensor, reference: ort.Tensor): Agreement {
-  expect(ours.dims).toEqual(reference.dims);
-  let maxAbsDiff = 0;
-  let maxRef = 0;
-  let minCosine = 1;
-  const refRows = rows(reference);
-  rows(ours).forEach((a, i) => {
-    const b = refRows[i]!;
-    let dot = 0;
-    let na = 0;
-    let nb = 0;
-    for (let k = 0; k < a.length; k++) {
-      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[k]! - b[k]!));
-      maxRef = Math.max(maxRef, Math.abs(b[k]!));
-      dot += a[k]! * b[k]!;
-      na += a[k]! ** 2;
-      nb += b[k]! ** 2;
-    }
-    minCosine = Math.min(minCosine, dot / Math.sqrt(na * nb));
-  });
-  return { maxAbsDiff, maxRelToRange: maxAbsDiff / maxRef, minCosine };
-}
 
 async function run(backbone: ImportedBackbone, input: ort.Tensor): Promise<ort.InferenceSession.ReturnType> {
   const session = await ort.InferenceSession.create(backbone.onnx, SESSION_OPTIONS);

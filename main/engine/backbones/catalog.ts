@@ -24,6 +24,10 @@ export const CatalogEntrySchema = z.object({
   /** Where fine-tuning splits the model: the tensor whose activation is cached per sample; the
    * layers after it are trained. Only entries that name one can be fine-tuned. */
   fineTuneCut: z.string().min(1).optional(),
+  /** How a quantized TFLite model is imported: 'float' (default) dequantizes it and runs float
+   * kernels on any provider; 'int8' keeps its integers (a QDQ graph) and runs on the CPU
+   * provider's integer kernels. The features differ slightly, so an entry is one or the other. */
+  precision: z.enum(['float', 'int8']).optional(),
 });
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
 

@@ -9,7 +9,7 @@ import { cutLabel, prepareFineTuningSplit, type FineTuningSplit } from './fine-t
 import { regularFileProblem } from '../files/read-regular-file.js';
 import { writeAtomically } from '../files/write-atomically.js';
 import { ModelUnavailableError, obtainModelFile, type ModelFileOrigin } from './model-files.js';
-import { importTflite } from './tflite/index.js';
+import { importTflite, type Precision } from './tflite/index.js';
 
 /** Bump when the importer's output changes, so cached conversions are redone. */
 const IMPORTER_VERSION = 1;
@@ -35,6 +35,8 @@ export interface ResolvedBackbone {
   featuresName: string;
   /** ImageNet class probabilities, when the backbone keeps its classifier. */
   probabilitiesName?: string;
+  /** 'int8': a quantized (QDQ) graph, which runs on the CPU provider only (see openSession). */
+  precision?: Precision;
   featureDim: number;
   preprocessing: InputPreprocessing;
   origin: ModelFileOrigin | 'file';
@@ -72,6 +74,8 @@ const ImportedMetaSchema = z.object({
   probabilitiesName: z.string().optional(),
   featureDim: z.number().int().positive(),
   featureTaps: z.array(z.string()).optional(),
+  /** Absent in conversions cached before int8 import existed: those are float. */
+  precision: z.enum(['float', 'int8']).optional(),
 });
 
 /** `spec` is a catalog id, a path to an .onnx file, or undefined for the catalog default. */
@@ -103,14 +107,17 @@ async function resolveCatalogBackbone(entry: CatalogEntry, sources: BackboneSour
   const stem = path.join(sources.cacheDir, 'onnx', `${entry.id}.${entry.sha256.slice(0, 12)}.v${IMPORTER_VERSION}`);
   const onnxPath = `${stem}.onnx`;
   let meta = await readImportedMeta(`${stem}.json`, entry.sha256);
-  // A catalog edit of the taps changes the graph without changing the id or the file: reimport.
+  // A catalog edit of the taps or the precision changes the graph without changing the id or the file: reimport.
   const sameTaps = JSON.stringify(meta?.featureTaps ?? []) === JSON.stringify(entry.featureTaps ?? []);
+  const precision = entry.precision ?? 'float';
+  const samePrecision = (meta?.precision ?? 'float') === precision;
   let reimported = false; // a split made from the previous import is then made again
-  if (!meta || !sameTaps || !existsSync(onnxPath)) {
+  if (!meta || !sameTaps || !samePrecision || !existsSync(onnxPath)) {
     reimported = true;
     const imported = importTflite(new Uint8Array(await readFile(source.path)), {
       featureTensor: entry.featureTensor,
       ...(entry.featureTaps ? { featureTaps: entry.featureTaps } : {}),
+      ...(precision === 'int8' ? { precision } : {}),
     });
     if (imported.featureDim !== entry.featureDim) {
       throw new Error(`backbone ${entry.id}: imported features are ${imported.featureDim}-d, the catalog says ${entry.featureDim}`);
@@ -123,6 +130,7 @@ async function resolveCatalogBackbone(entry: CatalogEntry, sources: BackboneSour
       featureDim: imported.featureDim,
       ...(entry.featureTaps ? { featureTaps: entry.featureTaps } : {}),
       ...(imported.probabilitiesName ? { probabilitiesName: imported.probabilitiesName } : {}),
+      ...(precision === 'int8' ? { precision } : {}),
     };
     await mkdir(path.dirname(onnxPath), { recursive: true });
     await writeAtomically(onnxPath, imported.onnx);
@@ -152,6 +160,7 @@ async function resolveCatalogBackbone(entry: CatalogEntry, sources: BackboneSour
     inputName: meta.inputName,
     featuresName: meta.featuresName,
     ...(meta.probabilitiesName ? { probabilitiesName: meta.probabilitiesName } : {}),
+    ...(precision === 'int8' ? { precision } : {}),
     featureDim: meta.featureDim,
     preprocessing,
     origin: source.origin,

@@ -11,7 +11,9 @@ export const DEFAULT_OPSET = 17;
 /** IR version 8 (ONNX 1.10+) is what onnx-proto 8.x encodes and what ORT accepts with opset 17. */
 export const IR_VERSION = 8;
 
-export type ElementType = 'float32' | 'int64' | 'int32' | 'bool' | 'float64';
+export type ElementType = 'float32' | 'int64' | 'int32' | 'bool' | 'float64' | 'uint8' | 'int8';
+/** Element types of quantized tensors: 8-bit values and 32-bit biases. */
+export type QuantizedElementType = 'uint8' | 'int8' | 'int32';
 /** A dimension: a fixed size, or a symbolic name such as 'N' for the batch. */
 export type Dim = number | string;
 
@@ -50,7 +52,7 @@ export interface InitializerSpec {
   readonly name: string;
   readonly elementType: ElementType;
   readonly dims: readonly number[];
-  readonly data: Float32Array | BigInt64Array;
+  readonly data: Float32Array | BigInt64Array | Uint8Array | Int8Array | Int32Array;
 }
 
 export interface ValueSpec {
@@ -66,7 +68,15 @@ export interface GraphBuilderOptions {
   docString?: string;
 }
 
-const ONNX_DATA_TYPE: Record<ElementType, number> = { float32: 1 /* FLOAT */, int64: 7 /* INT64 */, int32: 6 /* INT32 */, bool: 9 /* BOOL */, float64: 11 /* DOUBLE */ };
+const ONNX_DATA_TYPE: Record<ElementType, number> = {
+  float32: 1 /* FLOAT */,
+  uint8: 2 /* UINT8 */,
+  int8: 3 /* INT8 */,
+  int64: 7 /* INT64 */,
+  int32: 6 /* INT32 */,
+  bool: 9 /* BOOL */,
+  float64: 11 /* DOUBLE */,
+};
 
 export class GraphBuilder {
   readonly nodes: NodeSpec[] = [];
@@ -148,6 +158,20 @@ export class GraphBuilder {
     checkElementCount(base, dims, values.length);
     const name = this.uniqueName(base);
     this.initializers.push({ name, elementType: 'int64', dims: [...dims], data: values });
+    return name;
+  }
+
+  /** An 8-bit or int32 initializer (quantized weights, zero points, biases); values must fit the type. */
+  addQuantizedInitializer(base: string, elementType: QuantizedElementType, dims: readonly number[], data: ArrayLike<number>): string {
+    checkElementCount(base, dims, data.length);
+    const [min, max] = elementType === 'uint8' ? [0, 255] : elementType === 'int8' ? [-128, 127] : [-(2 ** 31), 2 ** 31 - 1];
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (!Number.isInteger(v) || v < min || v > max) throw new Error(`initializer '${base}': ${v} is not a ${elementType} value`);
+    }
+    const values = elementType === 'uint8' ? Uint8Array.from(data) : elementType === 'int8' ? Int8Array.from(data) : Int32Array.from(data);
+    const name = this.uniqueName(base);
+    this.initializers.push({ name, elementType, dims: [...dims], data: values });
     return name;
   }
 

@@ -62,6 +62,9 @@ function providerOptions(device: Device): ort.InferenceSession.SessionOptions['e
   }
 }
 
+/** What kind of graph the session runs: 'int8' is a quantized (QDQ) graph; see openSession. */
+export type GraphPrecision = 'float' | 'int8';
+
 export interface OpenedSession {
   session: ort.InferenceSession;
   report: DeviceReport;
@@ -71,12 +74,28 @@ export interface OpenedSession {
  * Creates a session on the requested device. `auto` tries the platform's GPU provider and
  * falls back to CPU with the reason; an explicit GPU device that fails also falls back,
  * saying so, so that a script asking for CUDA on a laptop still gets an answer.
+ *
+ * An int8 graph always runs on the CPU provider. Its speed comes from the CPU provider's
+ * integer kernels (QLinearConv & co., fused from the graph's QuantizeLinear/DequantizeLinear
+ * pairs); the GPU providers here have no such kernels for it and would run the same graph as
+ * dequantize + float kernels + requantize, slower than the float graph and still with int8's
+ * rounding. Swapping in the float graph on a GPU is not an option at this point: its features
+ * differ (slightly) from the int8 graph's, and the embedding cache holds the int8 backbone's
+ * features under its own key. So the choice is made with the backbone: the float backbones for a
+ * GPU, the int8 variant for the CPU, and an int8 backbone asked to run on a GPU says why it did not.
  */
 export async function openSession(
   model: string | Uint8Array,
   requested: DeviceChoice,
   threads: SessionThreads = defaultThreads(),
+  precision: GraphPrecision = 'float',
 ): Promise<OpenedSession> {
+  if (precision === 'int8') {
+    const session = await create(model, 'cpu', threads, 3);
+    const report: DeviceReport = { requested, device: 'cpu' };
+    if (requested !== 'cpu') report.fallbackReason = "an int8 backbone runs on the CPU's integer kernels; choose a float backbone for a GPU";
+    return { session, report };
+  }
   const candidates: Device[] = requested === 'auto' ? autoCandidates() : requested === 'cpu' ? [] : [requested];
   const failures: string[] = [];
   for (const device of candidates) {

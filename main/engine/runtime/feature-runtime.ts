@@ -31,7 +31,7 @@ export class FeatureRuntime {
 
   private open() {
     this.opened ??= (async () => {
-      const { session, report } = await openSession(this.backbone.onnxPath, this.device);
+      const { session, report } = await openSession(this.backbone.onnxPath, this.device, undefined, this.backbone.precision);
       this.deviceReport = report;
       const extractor = createOnnxFeatureExtractor(
         session,

@@ -1,7 +1,12 @@
-// Keizoku's own TFLite importer: a .tflite image classifier (float or quantized) becomes a float
-// ONNX feature extractor that onnxruntime-node can run with a symbolic batch.
+// Keizoku's own TFLite importer: a .tflite image classifier (float or quantized) becomes an ONNX
+// feature extractor that onnxruntime-node can run with a symbolic batch: a float graph, or for a
+// quantized model on request an int8 (QDQ) graph that runs on ONNX Runtime's integer kernels.
+// Either way the graph's inputs and outputs are float32.
 import { readModel } from './schema.js';
+import type { Precision } from './ops.js';
 import { convertModel } from './to-onnx.js';
+
+export type { Precision } from './ops.js';
 
 export { TfliteFormatError } from './schema.js';
 
@@ -27,6 +32,13 @@ export interface ImportOptions {
   featureTaps?: readonly string[];
   /** A name for error messages, e.g. the file name. */
   modelName?: string;
+  /**
+   * 'float' (default): every quantized constant dequantized, float arithmetic. 'int8': quantized
+   * weights and activations keep their TFLite integers and scales in a QDQ graph, which ONNX
+   * Runtime's CPU provider runs with integer kernels (QLinearConv, QLinearAdd, ...); a float
+   * model gives the float graph either way.
+   */
+  precision?: Precision;
 }
 
 /**

@@ -1,16 +1,23 @@
 // One converter per TFLite builtin op, each emitting float ONNX nodes.
 //
+// The int8 graph (precision 'int8') is the same float graph in QDQ form: quantized weights are
+// stored as their integers behind DequantizeLinear, and every quantized activation passes through
+// QuantizeLinear→DequantizeLinear with the TFLite tensor's own scale and zero point (Conversion.
+// setValue). ONNX Runtime's graph optimizer fuses each DQ→op→Q group into its integer kernel
+// (QLinearConv, QLinearAdd, QLinearGlobalAveragePool, ...), so the arithmetic is TFLite's.
+//
 // Layout: TFLite activations are NHWC, ONNX convolutions want NCHW. Every converted value carries
 // `perm`: ONNX axis j holds TFLite axis perm[j]. 4-D activations live as NCHW (perm [0,3,1,2]) from
 // the input on, so no transposes appear between convolutions; ops that care about axis order
 // (reshape, squeeze, fully-connected) put their input back in TFLite order first, which for the
 // usual [N,1,1,C] head is a free relabelling of size-1 axes.
 import { attr, type Attributes, type GraphBuilder } from '../../onnx/graph-builder.js';
-import { transposeData, type FloatConstant } from './constants.js';
+import { symmetricInt8, transposeData, type FloatConstant, type QuantizedConstant } from './constants.js';
 import {
   ActivationFunctionType,
   BuiltinOperator,
   Padding,
+  TensorType,
   builtinOperatorName,
   type BuiltinOptions,
   type Operator,
@@ -18,6 +25,18 @@ import {
 } from './schema.js';
 
 export const NCHW: readonly number[] = [0, 3, 1, 2];
+
+/** 'float': every constant dequantized, float arithmetic throughout; 'int8': a QDQ graph (see above). */
+export type Precision = 'float' | 'int8';
+
+/** How an activation tensor is quantized: real = (q - zeroPoint) * scale, q in [qmin, qmax]. */
+export interface ActivationQuantization {
+  scale: number;
+  zeroPoint: number;
+  type: TensorType.UINT8 | TensorType.INT8;
+  qmin: number;
+  qmax: number;
+}
 
 /** A converted activation: its ONNX name, axis permutation, and TFLite shape (axis 0 is the batch). */
 export interface Value {
@@ -38,7 +57,12 @@ export interface ConversionContext {
   /** Marks `index` as the same constant as `source` (DEQUANTIZE/QUANTIZE of weights). */
   aliasConstant(index: number, source: number): void;
   floatConstant(index: number, fallbackScale?: readonly number[]): FloatConstant;
+  /** The constant's stored integers and quantization (undefined when it is not quantized). */
+  quantizedConstant(index: number, fallbackScale?: readonly number[]): QuantizedConstant | undefined;
   intConstant(index: number): number[];
+  readonly precision: Precision;
+  /** In the int8 graph, the quantization its QDQ pair gives the tensor's value; undefined otherwise. */
+  activationQuantization(index: number): ActivationQuantization | undefined;
   /** A readable, unique-able ONNX name for a tensor (its first TFLite name segment). */
   baseName(index: number): string;
 }
@@ -142,6 +166,34 @@ function fusedActivation(
   }
 }
 
+/** The interval a clipping activation keeps; undefined for others. */
+function clipRange(activation: ActivationFunctionType): [number, number] | undefined {
+  switch (activation) {
+    case ActivationFunctionType.RELU:
+      return [0, Infinity];
+    case ActivationFunctionType.RELU6:
+      return [0, 6];
+    case ActivationFunctionType.RELU_N1_TO_1:
+      return [-1, 1];
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Whether quantizing the output already does the activation's clipping: Q is monotone and
+ * saturating, so Q(clip(x, lo, hi)) = clamp(Q(x), Q(lo), Q(hi)), which is Q(x) for every x exactly
+ * when Q(lo) = qmin and Q(hi) = qmax. TFLite's fused RELU6 outputs are quantized to [0, 6] with
+ * zero point 0, so their Clip nodes are left out of the int8 graph: then nothing stands between
+ * the op and its QuantizeLinear, and ONNX Runtime fuses the group into one integer kernel.
+ */
+function impliedByQuantization(q: ActivationQuantization | undefined, activation: ActivationFunctionType): boolean {
+  const range = clipRange(activation);
+  if (!q || !range) return false;
+  const quantize = (x: number) => Math.min(q.qmax, Math.max(q.qmin, Math.round(x / q.scale) + q.zeroPoint));
+  return quantize(range[0]) === q.qmin && quantize(range[1]) === q.qmax;
+}
+
 /**
  * Emits `opType` and its fused activation; the last node gets the output tensor's name, so value
  * names in the ONNX graph match the TFLite model.
@@ -158,6 +210,7 @@ function emitWithActivation(
 ): void {
   const out = outputOf(op);
   const base = ctx.baseName(out);
+  if (impliedByQuantization(ctx.activationQuantization(out), activation)) activation = ActivationFunctionType.NONE;
   const pre = ctx.graph.addNode(opType, inputs, attributes, {
     name: activation === ActivationFunctionType.NONE ? base : `${base}_${opType.toLowerCase()}`,
   });
@@ -212,15 +265,68 @@ function nchwInput(ctx: ConversionContext, op: Operator, k: number, opName: stri
   return toLayout(ctx, v, NCHW);
 }
 
-/** Bias as float; int32 biases without their own scale use input_scale * weight_scale[c]. */
-function biasInitializer(ctx: ConversionContext, op: Operator, weightName: string): string {
+/** A weight as an ONNX value; in the int8 graph also the scale of its int8 steps per output channel. */
+interface WeightValue {
+  name: string;
+  channelScale?: number[];
+}
+
+/**
+ * A weight constant laid out as `perm` of its TFLite axes (output channels on TFLite axis
+ * `channelAxis`): a float initializer, or in the int8 graph symmetric int8 integers (transposed)
+ * behind DequantizeLinear, one scale per output channel (see symmetricInt8).
+ */
+function weightValue(ctx: ConversionContext, index: number, perm: readonly number[], channelAxis: number): WeightValue {
+  const quantized = ctx.precision === 'int8' ? ctx.quantizedConstant(index) : undefined;
+  if (quantized && quantized.type !== TensorType.INT32) {
+    const constant = symmetricInt8(quantized, channelAxis);
+    const t = transposeData(Float32Array.from(constant.values), constant.shape, perm); // 8-bit values are exact in float32
+    const name = dequantizedInitializer(ctx, ctx.baseName(index), { ...constant, shape: t.shape, values: Float64Array.from(t.data), axis: perm.indexOf(channelAxis) });
+    return { name, channelScale: constant.scale };
+  }
+  const w = ctx.floatConstant(index);
+  const t = transposeData(w.data, w.shape, perm);
+  return { name: ctx.graph.addFloatInitializer(ctx.baseName(index), t.shape, t.data) };
+}
+
+/**
+ * Bias as float; int32 biases without their own scale use input_scale * weight_scale[c]. In the
+ * int8 graph (int8 weights, quantized input) the bias is int32 behind DequantizeLinear with scale
+ * input_scale · weight_scale[c] and zero point 0, which is how QLinearConv reads it: the stored
+ * integers as they are, or rescaled to the channel's widened weight scale (symmetricInt8).
+ */
+function biasInitializer(ctx: ConversionContext, op: Operator, weight: WeightValue): string {
   const index = op.inputs[2];
   if (index === undefined || index < 0) return '';
+  const base = `${weight.name}_bias`;
   const inputScale = ctx.tensor(inputAt(op, 0, 'bias')).quantization?.scale[0];
   const weightScales = ctx.tensor(inputAt(op, 1, 'bias')).quantization?.scale ?? [];
   const fallback = inputScale === undefined ? undefined : weightScales.map((s) => s * inputScale);
+  const input = ctx.activationQuantization(inputAt(op, 0, 'bias'));
+  const quantized = input && weight.channelScale ? ctx.quantizedConstant(index, fallback) : undefined;
+  if (input && weight.channelScale && quantized && quantized.type === TensorType.INT32 && quantized.zeroPoint.every((z) => z === 0)) {
+    const scale = weight.channelScale.map((s) => Math.fround(input.scale * s));
+    const stored = (c: number) => quantized.scale[quantized.scale.length > 1 ? c : 0]!;
+    const values = quantized.values.map((b, c) => Math.round((b * stored(c)) / scale[c]!));
+    return dequantizedInitializer(ctx, base, { shape: quantized.shape, type: TensorType.INT32, values, scale, zeroPoint: [0], axis: 0 });
+  }
   const bias = ctx.floatConstant(index, fallback);
-  return ctx.graph.addFloatInitializer(`${weightName}_bias`, [bias.data.length], bias.data);
+  return ctx.graph.addFloatInitializer(base, [bias.data.length], bias.data);
+}
+
+const ONNX_QUANTIZED_TYPE = { [TensorType.UINT8]: 'uint8', [TensorType.INT8]: 'int8', [TensorType.INT32]: 'int32' } as const;
+
+/** `c`'s integers as an initializer behind DequantizeLinear (per-tensor, or per-channel along c.axis). */
+function dequantizedInitializer(ctx: ConversionContext, base: string, c: QuantizedConstant): string {
+  const g = ctx.graph;
+  const type = ONNX_QUANTIZED_TYPE[c.type];
+  const perChannel = c.scale.length > 1;
+  const dims = perChannel ? [c.scale.length] : [];
+  const zeroPoint = perChannel ? c.scale.map((_, i) => c.zeroPoint[c.zeroPoint.length > 1 ? i : 0] ?? 0) : [c.zeroPoint[0] ?? 0];
+  const values = g.addQuantizedInitializer(`${base}_quantized`, type, c.shape, c.values);
+  const scale = g.addFloatInitializer(`${base}_scale`, dims, c.scale);
+  const zp = g.addQuantizedInitializer(`${base}_zero_point`, type, dims, zeroPoint);
+  return g.addNode('DequantizeLinear', [values, scale, zp], perChannel ? { axis: attr.int(c.axis) } : {}, { name: base });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,14 +336,12 @@ const conv2d: OpConverter = (ctx, op, opName) => {
   const o = options(op, 'Conv2DOptions', opName);
   const x = nchwInput(ctx, op, 0, opName);
   const weightIndex = inputAt(op, 1, opName);
-  const w = ctx.floatConstant(weightIndex); // [O, kh, kw, I]
-  const [, kh, kw, inChannels] = w.shape as [number, number, number, number];
+  const [, kh, kw, inChannels] = ctx.tensor(weightIndex).shape as [number, number, number, number]; // [O, kh, kw, I]
   const groups = x.shape[3]! / inChannels; // grouped conv: TFLite infers groups from the channel counts
   if (!Number.isInteger(groups)) throw new Error(`${opName}: input channels ${x.shape[3]} vs filter ${inChannels} in ${ctx.modelName}`);
-  const weight = transposeData(w.data, w.shape, [0, 3, 1, 2]); // -> [O, I, kh, kw]
-  const weightName = ctx.graph.addFloatInitializer(ctx.baseName(weightIndex), weight.shape, weight.data);
-  const bias = biasInitializer(ctx, op, weightName);
-  const inputs = bias ? [x.name, weightName, bias] : [x.name, weightName];
+  const weight = weightValue(ctx, weightIndex, [0, 3, 1, 2], 0); // -> [O, I, kh, kw]
+  const bias = biasInitializer(ctx, op, weight);
+  const inputs = bias ? [x.name, weight.name, bias] : [x.name, weight.name];
   emitWithActivation(ctx, op, opName, 'Conv', inputs, {
     kernel_shape: attr.ints([kh, kw]),
     strides: attr.ints([o.strideH, o.strideW]),
@@ -251,14 +355,12 @@ const depthwiseConv2d: OpConverter = (ctx, op, opName) => {
   const o = options(op, 'DepthwiseConv2DOptions', opName);
   const x = nchwInput(ctx, op, 0, opName);
   const weightIndex = inputAt(op, 1, opName);
-  const w = ctx.floatConstant(weightIndex); // [1, kh, kw, C*m]
-  const [, kh, kw] = w.shape as [number, number, number, number];
+  const [, kh, kw] = ctx.tensor(weightIndex).shape as [number, number, number, number]; // [1, kh, kw, C*m]
   const channels = x.shape[3]!;
   // Output channel c*m+k reads input channel c, which is exactly ONNX grouped conv with group = C.
-  const weight = transposeData(w.data, w.shape, [3, 0, 1, 2]); // -> [C*m, 1, kh, kw]
-  const weightName = ctx.graph.addFloatInitializer(ctx.baseName(weightIndex), weight.shape, weight.data);
-  const bias = biasInitializer(ctx, op, weightName);
-  const inputs = bias ? [x.name, weightName, bias] : [x.name, weightName];
+  const weight = weightValue(ctx, weightIndex, [3, 0, 1, 2], 3); // -> [C*m, 1, kh, kw]
+  const bias = biasInitializer(ctx, op, weight);
+  const inputs = bias ? [x.name, weight.name, bias] : [x.name, weight.name];
   emitWithActivation(ctx, op, opName, 'Conv', inputs, {
     kernel_shape: attr.ints([kh, kw]),
     strides: attr.ints([o.strideH, o.strideW]),
@@ -347,17 +449,16 @@ const fullyConnected: OpConverter = (ctx, op, opName) => {
   if (o.weightsFormat !== 0) throw new Error(`${opName} with shuffled weights is not supported in ${ctx.modelName}`);
   const weightIndex = inputAt(op, 1, opName);
   if (!ctx.isConstant(weightIndex)) throw new Error(`${opName} with non-constant weights is not supported in ${ctx.modelName}`);
-  const w = ctx.floatConstant(weightIndex); // [O, I]
-  const [units, depth] = w.shape as [number, number];
+  const [units, depth] = ctx.tensor(weightIndex).shape as [number, number]; // [O, I]
   const x = ctx.value(inputAt(op, 0, opName));
   // TFLite flattens every leading axis into rows of `depth` features.
   const flat =
     x.shape.length === 2 && x.shape[1] === depth && isIdentity(x.perm)
       ? x
       : reshapeTo(ctx, x, [1, depth], `${x.name}_rows`, [-1, depth]);
-  const weightName = ctx.graph.addFloatInitializer(ctx.baseName(weightIndex), [units, depth], w.data);
-  const bias = biasInitializer(ctx, op, weightName);
-  const inputs = bias ? [flat.name, weightName, bias] : [flat.name, weightName];
+  const weight = weightValue(ctx, weightIndex, [0, 1], 0);
+  const bias = biasInitializer(ctx, op, weight);
+  const inputs = bias ? [flat.name, weight.name, bias] : [flat.name, weight.name];
   const out = outputOf(op);
   emitWithActivation(ctx, op, opName, 'Gemm', inputs, { transB: attr.int(1) }, o.fusedActivation, [0, 1]);
   if (o.keepNumDims && x.shape.length > 2) {
@@ -407,7 +508,8 @@ const requantize: OpConverter = (ctx, op, opName) => {
 const standaloneActivation = (activation: ActivationFunctionType): OpConverter => (ctx, op, opName) => {
   const x = ctx.value(inputAt(op, 0, opName));
   const out = outputOf(op);
-  const name = fusedActivation(ctx, x.name, activation, ctx.baseName(out), opName);
+  const implied = impliedByQuantization(ctx.activationQuantization(out), activation);
+  const name = implied ? x.name : fusedActivation(ctx, x.name, activation, ctx.baseName(out), opName);
   ctx.setValue(out, { ...x, name });
 };
 

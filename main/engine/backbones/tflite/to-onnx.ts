@@ -2,9 +2,18 @@
 // op (ops.ts), then exposes the penultimate pooled tensor as `features` plus, when the model still
 // has its classifier, `logits` and `probabilities`.
 import { attr, GraphBuilder } from '../../onnx/graph-builder.js';
-import { floatConstant, intConstant, type FloatConstant } from './constants.js';
+import { floatConstant, intConstant, quantizedConstant, type FloatConstant, type QuantizedConstant } from './constants.js';
 import type { ImportedBackbone } from './index.js';
-import { NCHW, OP_CONVERTERS, flattenToOutput, unsupportedOp, type ConversionContext, type Value } from './ops.js';
+import {
+  NCHW,
+  OP_CONVERTERS,
+  flattenToOutput,
+  unsupportedOp,
+  type ActivationQuantization,
+  type ConversionContext,
+  type Precision,
+  type Value,
+} from './ops.js';
 import { BuiltinOperator, TensorType, TfliteFormatError, builtinOperatorName, type Model, type Operator, type SubGraph, type Tensor } from './schema.js';
 
 export interface ConvertOptions {
@@ -14,6 +23,8 @@ export interface ConvertOptions {
   featureTaps?: readonly string[];
   /** Used in error messages. */
   modelName?: string;
+  /** 'int8': a QDQ graph that ONNX Runtime runs with integer kernels (see ops.ts); default 'float'. */
+  precision?: Precision;
 }
 
 /** Ops whose output is only a re-encoding of their input (no arithmetic in a float graph). */
@@ -25,11 +36,13 @@ class Conversion implements ConversionContext {
   readonly graph = new GraphBuilder('keizoku_tflite_backbone', { producerName: 'keizoku-tflite-import' });
   private readonly values = new Map<number, Value>();
   private readonly constantAliases = new Map<number, number>();
+  private readonly zeroPoints = new Map<string, string>();
 
   constructor(
     private readonly model: Model,
     private readonly subgraph: SubGraph,
     readonly modelName: string,
+    readonly precision: Precision,
   ) {}
 
   tensor(index: number): Tensor {
@@ -54,6 +67,25 @@ class Conversion implements ConversionContext {
     return floatConstant(c.tensor, c.data, fallbackScale);
   }
 
+  quantizedConstant(index: number, fallbackScale?: readonly number[]): QuantizedConstant | undefined {
+    const c = this.constantData(index);
+    if (!c) throw new Error(`tensor '${this.tensor(index).name}' should be a constant in ${this.modelName}`);
+    return quantizedConstant(c.tensor, c.data, fallbackScale);
+  }
+
+  /**
+   * Int8 graph only: a UINT8/INT8 activation with one scale. Model outputs are left in float
+   * (a last requantization would only round them: the softmax stays float on the dequantized logits).
+   */
+  activationQuantization(index: number): ActivationQuantization | undefined {
+    if (this.precision !== 'int8' || this.subgraph.outputs.includes(index)) return undefined;
+    const t = this.tensor(index);
+    const q = t.quantization;
+    if ((t.type !== TensorType.UINT8 && t.type !== TensorType.INT8) || !q || q.scale.length !== 1 || !(q.scale[0]! > 0)) return undefined;
+    const [qmin, qmax] = t.type === TensorType.UINT8 ? [0, 255] : [-128, 127];
+    return { scale: q.scale[0]!, zeroPoint: q.zeroPoint[0] ?? 0, type: t.type, qmin, qmax };
+  }
+
   intConstant(index: number): number[] {
     const c = this.constantData(index);
     if (!c) throw new Error(`tensor '${this.tensor(index).name}' should be a constant in ${this.modelName}`);
@@ -73,7 +105,28 @@ class Conversion implements ConversionContext {
     return v;
   }
 
+  /**
+   * Records the ONNX value of a tensor. In the int8 graph a quantized activation is first passed
+   * through QuantizeLinear→DequantizeLinear with its TFLite scale and zero point: the pairs are
+   * what ONNX Runtime's QDQ fusion turns into integer kernels, and the rounding they do is the
+   * rounding TFLite does. (A tensor set again, e.g. reshaped in place, is not quantized twice.)
+   */
   setValue(index: number, value: Value): void {
+    const q = this.values.has(index) ? undefined : this.activationQuantization(index);
+    if (q) {
+      const g = this.graph;
+      const type = q.type === TensorType.UINT8 ? 'uint8' : 'int8';
+      const zpKey = `${type}:${q.zeroPoint}`;
+      let zp = this.zeroPoints.get(zpKey);
+      if (!zp) {
+        zp = g.addQuantizedInitializer(`zero_point_${type}`, type, [], [q.zeroPoint]);
+        this.zeroPoints.set(zpKey, zp);
+      }
+      const scale = g.floatScalar(q.scale);
+      const base = this.baseName(index);
+      const quantized = g.addNode('QuantizeLinear', [value.name, scale, zp], {}, { name: `${base}_quantized` });
+      value = { ...value, name: g.addNode('DequantizeLinear', [quantized, scale, zp], {}, { name: `${base}_dequantized` }) };
+    }
     this.values.set(index, value);
   }
 
@@ -93,7 +146,7 @@ export function convertModel(model: Model, options: ConvertOptions = {}): Import
   const subgraph = model.subgraphs[0];
   if (!subgraph) throw new TfliteFormatError('TFLite model has no subgraph');
   const modelName = options.modelName ?? (subgraph.name || 'TFLite model');
-  const ctx = new Conversion(model, subgraph, modelName);
+  const ctx = new Conversion(model, subgraph, modelName, options.precision ?? 'float');
 
   // Fail on the first unsupported op before doing any work.
   for (const op of subgraph.operators) {
