@@ -14,6 +14,7 @@
 // Each project is built by one child process (`--scale-project build`) and measured by a fresh one
 // (`--scale-project measure`), so neither the building nor another project's heap and allocator
 // state inflate its peak RSS.
+import { seededRandom } from '../main/engine/learners/seeded-random.js';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -81,21 +82,10 @@ interface ProjectFigures extends Combo {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Deterministic noise: mulberry32 seeded per (class, sample), normals by Box–Muller.
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic noise: the project's seeded generator (mulberry32) per (class, sample), normals by Box–Muller.
 
 function addNormal(out: Float32Array, seed: number, scale: Float32Array, factor: number): void {
-  const next = mulberry32(seed);
+  const next = seededRandom(seed);
   for (let i = 0; i < out.length; i += 2) {
     const u = Math.max(next(), 1e-12);
     const v = next();
