@@ -69,10 +69,13 @@ export function incrementalLearner(learner: LearnerId | Learner, hyperParameters
         { ...(hyperParameters ? { hyperParameters } : {}), ...context, trainer: trainer() },
       );
     },
-    async predict(test) {
-      return argmaxClassNames(await l.predict(state!, test.features, test.count), test.count, l.classNames(state!));
-    },
+    predict: (test) => predictNames(l, state!, test),
   };
+}
+
+/** The class name each row of `test` is predicted as. */
+async function predictNames(learner: Learner, state: LearnerState, test: LabeledFeatures): Promise<string[]> {
+  return argmaxClassNames(await learner.predict(state, test.features, test.count), test.count, learner.classNames(state));
 }
 
 /** A learner retrained from scratch on everything seen so far at every update. With `analytic`
@@ -88,9 +91,7 @@ export function jointLearner(learner: LearnerId | Learner = 'analytic', hyperPar
         { ...(hyperParameters ? { hyperParameters } : {}), trainer: trainer() },
       );
     },
-    async predict(test) {
-      return argmaxClassNames(await l.predict(state!, test.features, test.count), test.count, l.classNames(state!));
-    },
+    predict: (test) => predictNames(l, state!, test),
   };
 }
 

@@ -17,7 +17,6 @@ export type EmbeddingEncoding = 'float32' | 'activation-u8';
 export class EmbeddingStore {
   private readonly selectOne;
   private readonly selectMany;
-  private readonly existsOne;
   private readonly existsMany;
   private insertOne: Statement | undefined;
 
@@ -30,7 +29,6 @@ export class EmbeddingStore {
     this.selectMany = db.prepare(
       `SELECT content_hash AS hash, vector, ${encoding} FROM embeddings WHERE backbone = ? AND content_hash IN (SELECT value FROM json_each(?))`,
     );
-    this.existsOne = db.prepare('SELECT 1 FROM embeddings WHERE content_hash = ? AND backbone = ?').pluck();
     this.existsMany = db
       .prepare('SELECT content_hash FROM embeddings WHERE backbone = ? AND content_hash IN (SELECT value FROM json_each(?))')
       .pluck();
@@ -48,11 +46,6 @@ export class EmbeddingStore {
   get(contentHash: string, backbone: string): Float32Array | undefined {
     const row = this.selectOne.get(contentHash, backbone) as { vector: Buffer; encoding: string } | undefined;
     return row ? decodeVector(row.vector, row.encoding) : undefined;
-  }
-
-  /** Whether a vector is cached, without reading (or decoding) it. */
-  has(contentHash: string, backbone: string): boolean {
-    return this.existsOne.get(contentHash, backbone) !== undefined;
   }
 
   /**

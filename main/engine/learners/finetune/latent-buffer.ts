@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { decodeActivation, encodeActivation } from '../../finetune/activation-codec.js';
 import type { LabeledFeatures } from '../learner.js';
-import { seededRandom } from '../seeded-random.js';
+import { seededRandom, shuffleInPlace } from '../seeded-random.js';
 
 export interface LatentEntry {
   /** The caller's key (content hash), or a fingerprint of the activation when it gave none. */
@@ -86,12 +86,9 @@ export function replaySample(old: readonly LatentEntry[], newCount: number, rati
     byClass.set(entry.className, list);
   }
   const queues = [...byClass.values()].map((list) => {
-    const shuffled = [...list];
-    for (let i = shuffled.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
-    }
-    return shuffled;
+    const order = Int32Array.from(list, (_, i) => i);
+    shuffleInPlace(order, random);
+    return Array.from(order, (i) => list[i]!);
   });
   const picked: LatentEntry[] = [];
   for (let round = 0; picked.length < wanted; round++) {

@@ -21,7 +21,7 @@ import { decodeEntries, entryId, nextBuffer, removalKeys, replaySample, toEntrie
 import { decodeFinetuneState, encodeFinetuneState } from './state-codec.js';
 import { FINETUNE_DEFAULT_BUFFER_MEGABYTES, FINETUNE_DEFAULTS, FINETUNE_ID, type FinetuneHyperParameters, type FinetuneState, type FinetuneTraining } from './state.js';
 import { topFeatures, type SessionOpener } from './top-features.js';
-import { addTopForward, parseBackboneTop, withParameters, type TopNetwork } from './top-network.js';
+import { addTopForward, parseBackboneTop, withParameters } from './top-network.js';
 import { trainTop } from './top-training.js';
 
 /** Rows decoded and scored at once while refitting (bounds memory to a few MB). */
