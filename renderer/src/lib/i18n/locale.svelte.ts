@@ -1,0 +1,64 @@
+// The UI language: the user's choice (Settings, kept in localStorage), else the
+// browser's/OS's preferred languages, else English. `t` reads reactive state, so
+// markup that calls it re-renders when the language changes.
+import { CATALOGS, LOCALES, type Locale, type MessageKey } from './catalog.js';
+
+const STORAGE_KEY = 'keizoku.locale';
+
+export type LocaleChoice = Locale | 'system';
+
+function systemLocale(): Locale {
+  const preferred = typeof navigator === 'undefined' ? [] : (navigator.languages ?? [navigator.language]);
+  for (const tag of preferred) {
+    const base = tag.toLowerCase().split('-')[0];
+    if ((LOCALES as readonly string[]).includes(base ?? '')) return base as Locale;
+  }
+  return 'en';
+}
+
+function storedChoice(): LocaleChoice {
+  try {
+    const value = globalThis.localStorage?.getItem(STORAGE_KEY);
+    return value === 'en' || value === 'ja' ? value : 'system';
+  } catch {
+    return 'system';
+  }
+}
+
+class LocaleState {
+  choice = $state<LocaleChoice>(storedChoice());
+  readonly current = $derived<Locale>(this.choice === 'system' ? systemLocale() : this.choice);
+
+  choose(choice: LocaleChoice): void {
+    this.choice = choice;
+    try {
+      if (choice === 'system') globalThis.localStorage?.removeItem(STORAGE_KEY);
+      else globalThis.localStorage?.setItem(STORAGE_KEY, choice);
+    } catch {
+      // Storage may be unavailable (private mode); the choice still holds for this page.
+    }
+    if (typeof document !== 'undefined') document.documentElement.lang = this.current;
+  }
+}
+
+export const locale = new LocaleState();
+if (typeof document !== 'undefined') document.documentElement.lang = locale.current;
+
+/** The message for `key` in the UI language, with {name} placeholders filled. */
+export function t(key: MessageKey, params?: Readonly<Record<string, string | number>>): string {
+  const template = CATALOGS[locale.current][key] ?? CATALOGS.en[key] ?? key;
+  if (!params) return template;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const value = params[name];
+    if (value === undefined) return whole;
+    return typeof value === 'number' ? formatNumber(value) : value;
+  });
+}
+
+export function formatNumber(value: number, options?: Intl.NumberFormatOptions): string {
+  return new Intl.NumberFormat(locale.current, options).format(value);
+}
+
+export function formatDateTime(iso: string): string {
+  return new Intl.DateTimeFormat(locale.current, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+}
