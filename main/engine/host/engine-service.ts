@@ -13,7 +13,7 @@ import { learnerDescriptionsFor } from '../learners/descriptions.js';
 import { learnerIds } from '../learners/registry.js';
 import { projectOverview } from '../use-cases/overview.js';
 import { runPredict } from '../use-cases/predict.js';
-import { DEFAULT_SETTINGS, Project, UsageError, type ProjectOptions, type ProjectSettings } from '../project/project.js';
+import { DEFAULT_SETTINGS, headBackboneId, Project, UsageError, type ProjectOptions, type ProjectSettings } from '../project/project.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../runtime/devices.js';
 import { StoreStateError } from '../store/store-errors.js';
 import { UpdateInProgressError } from '../store/updates.js';
@@ -222,7 +222,7 @@ export class EngineService {
     const catalog = loadCatalog();
     const saved = this.project.store.settings.get<Partial<ProjectSettings>>('project') ?? {};
     const settings: AppSettings = {
-      backbone: saved.backbone ?? catalog.default,
+      backbone: saved.backbone ?? headBackboneId(this.project.store) ?? catalog.default,
       device: this.project.store.settings.get<DeviceChoice>(DEVICE_KEY) ?? 'auto',
       learner: saved.learner ?? DEFAULT_SETTINGS.learner,
       replayPerClass: saved.replayPerClass ?? DEFAULT_SETTINGS.replayPerClass,
@@ -252,10 +252,14 @@ export class EngineService {
     }
     const next = { ...current, ...changes };
     const { store } = this.project;
+    const saved = store.settings.get<Partial<ProjectSettings>>('project') ?? {};
+    // A project not yet pinned to a backbone stays unpinned until its first update chooses
+    // one for this machine's device (default-choice.ts), unless the user picks one here.
+    const backbone = changes.backbone ?? saved.backbone ?? headBackboneId(store);
     store.transaction(() => {
       // The same record `keizoku update` reads, so the CLI and the app agree on the settings.
       store.settings.set('project', {
-        backbone: next.backbone,
+        backbone,
         learner: next.learner,
         replayPerClass: next.replayPerClass,
         replayMegabytes: next.replayMegabytes,
