@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { openDatabase, type Db, type StoreAccess } from './database.js';
 import { EmbeddingStore } from './embeddings.js';
+import { FleetVersionStore } from './fleet-versions.js';
 import { SampleStore } from './samples.js';
 import { SettingsStore } from './settings.js';
 import { UpdateJournal } from './updates.js';
@@ -15,6 +16,7 @@ export class ProjectStore {
   readonly samples: SampleStore;
   readonly versions: VersionStore;
   readonly updates: UpdateJournal;
+  readonly fleetVersions: FleetVersionStore;
 
   private constructor(
     readonly db: Db,
@@ -28,6 +30,7 @@ export class ProjectStore {
     this.samples = new SampleStore(db);
     this.versions = new VersionStore(db);
     this.updates = new UpdateJournal(db, writable ? stateDir : null);
+    this.fleetVersions = new FleetVersionStore(db);
   }
 
   static open(stateDir: string, access: StoreAccess = 'write'): ProjectStore {
