@@ -72,6 +72,39 @@ export const VersionSummarySchema = z.object({
 });
 export type VersionSummary = z.infer<typeof VersionSummarySchema>;
 
+/** A remote device's message that a version includes (fleet mode). */
+export const FleetSourceSchema = z.object({
+  device: z.string(),
+  /** the device's message version counter */
+  version: z.number().int(),
+  /** sha256 of the message payload as received */
+  sha256: z.string(),
+  samples: z.number().int(),
+  classes: z.number().int(),
+  publishedAt: z.string(),
+});
+export type FleetSource = z.infer<typeof FleetSourceSchema>;
+
+/** What the fleet part of an update did: 'merged' (this device's statistics published, the others' summed in) or 'skipped' (broker unreachable: local data only). */
+export const FleetUpdateReportSchema = z.object({
+  status: z.enum(['merged', 'skipped']),
+  fleet: z.string(),
+  device: z.string(),
+  reason: z.string().optional(),
+  /** this device's published message; null when skipped */
+  published: z.object({ version: z.number().int(), bytes: z.number().int() }).nullable(),
+  /** the other devices' messages in this model */
+  devices: z.array(FleetSourceSchema),
+  /** messages not summed, with the reason (other backbone, precision, feature layout, learner; unreadable) */
+  refused: z.array(z.object({ device: z.string(), reason: z.string() })),
+  /** samples (same class, same content) held by more than one device; extra copies this device holds are subtracted exactly */
+  overlap: z.object({ samples: z.number().int(), corrected: z.number().int(), uncorrected: z.number().int() }),
+  /** training samples in the model: this device's plus the included devices' (minus corrected copies) */
+  fleetSamples: z.number().int(),
+  timingsMs: z.object({ exchange: z.number(), merge: z.number() }),
+});
+export type FleetUpdateReport = z.infer<typeof FleetUpdateReportSchema>;
+
 export const UpdateResultSchema = z.object({
   command: z.literal('update'),
   /** 'committed': a new version is head; 'unchanged': nothing to learn, head kept. */
@@ -95,6 +128,8 @@ export const UpdateResultSchema = z.object({
   /** where gradient training ran (the replay learner's ONNX graphs); null when the learner trained none */
   trainingDevice: DeviceReportSchema.nullable(),
   timingsMs: z.object({ scan: z.number(), embed: z.number(), train: z.number(), evaluate: z.number(), commit: z.number(), total: z.number() }),
+  /** present when the project has joined a fleet (keizoku fleet join) */
+  fleet: FleetUpdateReportSchema.optional(),
 });
 export type UpdateResult = z.infer<typeof UpdateResultSchema>;
 

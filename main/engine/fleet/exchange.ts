@@ -4,22 +4,13 @@
 // broker makes the exchange "skipped", and the update goes on with local data.
 
 import { createHash } from 'node:crypto';
+import type { FleetSource } from '../api/contract.js';
 import { loadCredentials, type FleetConfig } from './config.js';
 import { decodeFleetMessage, encodeFleetMessage } from './message.js';
 import { incompatibility } from './merge.js';
 import { addGaussianNoise, gaussianSigma } from './privacy.js';
 import type { FleetStatistics } from './statistics.js';
 import { FleetTransport, redactUrl } from './transport.js';
-
-/** A remote message a version includes: enough to say exactly what went into it. */
-export interface FleetSource {
-  device: string;
-  version: number;
-  sha256: string;
-  samples: number;
-  classes: number;
-  publishedAt: string;
-}
 
 export interface FleetRefusal {
   device: string;

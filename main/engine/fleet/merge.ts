@@ -59,6 +59,7 @@ export interface FleetSolveInput {
   classOrder: (union: readonly string[]) => string[];
   /** Backbone features of local members, as the update reads them. */
   features: (members: readonly Member[]) => LabeledFeatures;
+  featureDim: number;
   signal?: AbortSignal | undefined;
 }
 
@@ -69,7 +70,7 @@ export async function solveFleet(input: FleetSolveInput): Promise<{ state: Learn
   const summed = sumStatistics(local.learner, local.dim, [local, ...remotes], classNames);
   const { duplicates, overlap } = findOverlap(input.localTrain, local, remotes);
   const previous = composedState(input.learnerId, input.localState as ComposedState, summed, classNames);
-  const removed = duplicates.length > 0 ? input.features(duplicates) : noFeatures(input.features([]).dim);
+  const removed = duplicates.length > 0 ? input.features(duplicates) : noFeatures(input.featureDim);
   const state = await input.learner.update(previous, { classNames, added: noFeatures(removed.dim), removed }, { signal: input.signal });
   return { state, overlap };
 }

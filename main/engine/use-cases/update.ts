@@ -13,6 +13,8 @@ import { subGroupsByMember } from '../evaluation/sub-groups.js';
 import { buildTrainingSet, diffMembers, selectReplayBuffer } from './training-set.js';
 import { HeadMovedError } from './update-errors.js';
 import { summarizeVersion } from './version-summary.js';
+import { fleetLocalStart, mergeWithFleet, refuseInexactFleetLearner, sameSources, type FleetMerge } from './fleet-update.js';
+import { readFleetConfig } from '../fleet/config.js';
 
 /**
  * One incremental update: sync the folders (embedding only what is new), learn the
@@ -44,18 +46,32 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     const head = store.versions.head();
     const continuesHead =
       head !== undefined && head.backbone === backbone.key && head.learner === learner.id && head.featureDim === backbone.featureDim;
+    const fleetConfig = readFleetConfig(store.settings);
+    if (fleetConfig) refuseInexactFleetLearner(learner.id);
     const previousMembers = continuesHead ? store.versions.members(head.id) : [];
     const delta = diffMembers(previousMembers, set.train);
     const headClassNames = head ? head.classes.map((entry) => entry.name) : [];
-    const addedClasses = set.classNames.filter((name) => !headClassNames.includes(name));
-    const removedClasses = headClassNames.filter((name) => !set.classNames.includes(name));
+    // A version merged from a fleet predicts with the fleet model, but this device continues
+    // from (and publishes) its own statistics only, kept beside it (fleet_versions).
+    const start = fleetLocalStart(store, learner, continuesHead ? head : undefined, headClassNames);
+    const previousState = start.localState;
+    const localHeadNames = start.localClassNames;
     // Output order: the head's classes keep their positions; new ones follow, sorted.
-    const classNames = [...headClassNames.filter((name) => set.classNames.includes(name)), ...addedClasses];
+    const localClassNames = [...localHeadNames.filter((name) => set.classNames.includes(name)), ...set.classNames.filter((name) => !localHeadNames.includes(name))];
+    const localClassesChanged = localClassNames.length !== localHeadNames.length || localClassNames.some((name, i) => name !== localHeadNames[i]);
+    const localUnchanged = continuesHead && delta.added.length === 0 && delta.removed.length === 0 && !localClassesChanged;
+    const classesAgainstHead = (finalNames: readonly string[]) => ({
+      added: finalNames.filter((name) => !headClassNames.includes(name)),
+      removed: headClassNames.filter((name) => !finalNames.includes(name)),
+    });
 
-    const base = {
-      command: 'update' as const,
-      classes: { added: addedClasses, removed: removedClasses, empty: set.emptyClasses, total: classNames.length },
-      failed: sync.failed,
+    const baseFor = (finalNames: readonly string[]) => {
+      const change = classesAgainstHead(finalNames);
+      return {
+        command: 'update' as const,
+        classes: { added: change.added, removed: change.removed, empty: set.emptyClasses, total: finalNames.length },
+        failed: sync.failed,
+      };
     };
     const sampleCounts = {
       files: sync.files,
@@ -66,29 +82,32 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
       failed: sync.failed.length,
     };
 
-    if (continuesHead && delta.added.length === 0 && delta.removed.length === 0 && addedClasses.length === 0 && removedClasses.length === 0) {
+    const keepHead = (fleet: FleetMerge | null): UpdateResult => {
       store.transaction(() => {
-        refuseMovedHead(store, head.id);
+        refuseMovedHead(store, head!.id);
         store.samples.setSplits(set.splits);
-        store.updates.finish(updateId, 'unchanged', { versionId: head.id });
+        store.updates.finish(updateId, 'unchanged', { versionId: head!.id });
       });
       const total = performance.now() - started;
       return {
-        ...base,
+        ...baseFor(headClassNames),
         status: 'unchanged',
-        version: summarizeVersion(head, store),
+        version: summarizeVersion(head!, store),
         samples: { ...sampleCounts, learned: 0, unlearned: 0 },
-        metrics: (head.metrics as { report: UpdateResult['metrics'] }).report,
-        device: runtime.report,
+        metrics: (head!.metrics as { report: UpdateResult['metrics'] }).report,
+        device: runtime!.report,
         trainingDevice: null,
         timingsMs: { scan: sync.scanMs, embed: sync.embedMs, train: 0, evaluate: 0, commit: 0, total },
+        ...(fleet ? { fleet: fleet.report } : {}),
       };
-    }
-    if (classNames.length === 0) {
+    };
+
+    // Without a fleet, nothing new means nothing to do (unless the head holds other devices' data: leaving a fleet drops it).
+    if (!fleetConfig && localUnchanged && !start.headIncludesRemote) return keepHead(null);
+    if (localClassNames.length === 0) {
       throw new Error('no class folder holds a usable image yet: add one subfolder per class with images in it');
     }
 
-    const previousState = continuesHead ? learner.deserialize(store.versions.learnerState(head.id)) : null;
     // A backbone split for fine-tuning: the learner's rows are cut activations, and it starts from this top.
     const backboneTop = loadBackboneTop(backbone);
     const dim = backbone.featureDim;
@@ -106,9 +125,9 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     // The learner's matrices are read for it alone: it may normalize them in place.
     const handedOver = (members: readonly Member[]): LabeledFeatures => ({ ...features(members), handedOver: true });
     options.onProgress?.({ phase: 'train', done: 0, total: 1, message: `${delta.added.length} to learn, ${delta.removed.length} to forget` });
-    const state = await learner.update(
+    const localState = await learner.update(
       previousState,
-      { classNames, added: handedOver(delta.added), removed: handedOver(continuesHead ? delta.removed : []) },
+      { classNames: localClassNames, added: handedOver(delta.added), removed: handedOver(continuesHead ? delta.removed : []) },
       {
         hyperParameters: bufferBudget(learner.defaultHyperParameters, settings),
         trainer,
@@ -122,6 +141,24 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     maybeCrash('after-train');
     options.signal?.throwIfAborted();
 
+    let state = localState;
+    let fleet: FleetMerge | null = null;
+    if (fleetConfig) {
+      options.onProgress?.({ phase: 'train', done: 0, total: 1, message: `exchanging statistics with fleet ${fleetConfig.fleet}` });
+      fleet = await mergeWithFleet({
+        config: fleetConfig, learner, localState, localTrain: set.train, backbone, headClassNames, features, signal: options.signal,
+      });
+      state = fleet.state;
+      // Nothing new here, and the same messages as the head's (or none to be had): keep the head.
+      if (localUnchanged && (fleet.report.status === 'skipped' || sameSources(start.headSources, fleet.sources))) {
+        return keepHead(fleet);
+      }
+      options.signal?.throwIfAborted();
+    }
+    const classNames = [...learner.classNames(state)];
+    const { added: addedClasses } = classesAgainstHead(classNames);
+    const base = baseFor(classNames);
+
     const evaluateStarted = performance.now();
     options.onProgress?.({ phase: 'evaluate', done: 0, total: set.heldOut.length });
     const heldOut = features(set.heldOut);
@@ -130,8 +167,9 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     const scoreColumns = learner.classNames(state);
     const predicted = argmaxClassNames(heldOutScores, heldOut.count, scoreColumns);
     const calibration = calibrateOnHeldOut(heldOutScores, heldOut.labels, scoreColumns);
-    const previousPredicted =
-      previousState && head ? await predictClassNames(learner, previousState, heldOut) : null;
+    // Compared with what the head predicted (its fleet model, where it has one).
+    const headModel = start.headModel();
+    const previousPredicted = headModel ? await predictClassNames(learner, headModel, heldOut) : null;
     const subGroups = subGroupsByMember(samples.filter((sample) => sample.status === 'ready' && set.classNames.includes(sample.className)));
     const report = buildAccuracyReport({
       truth: heldOut.labels,
@@ -163,12 +201,16 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
           featureDim: dim,
           classes,
           learnerState: learner.serialize(state),
-          metrics: { report, trainSamples: set.train.length, heldOutSamples: set.heldOut.length, device: runtime!.report, trainingDevice: trainer.report, calibration },
+          metrics: {
+            report, trainSamples: set.train.length, heldOutSamples: set.heldOut.length, device: runtime!.report, trainingDevice: trainer.report, calibration,
+            ...(fleet ? { fleet: fleet.report } : {}),
+          },
           updateId,
         },
         set.train,
         replay,
       );
+      if (fleet) fleet.record(store, id, learner.serialize(localState));
       store.samples.setSplits(set.splits);
       project.saveSettings();
       maybeCrash('inside-commit');
@@ -191,6 +233,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
       metrics: report,
       device: runtime.report,
       trainingDevice: trainer.report,
+      ...(fleet ? { fleet: fleet.report } : {}),
       timingsMs: {
         scan: sync.scanMs,
         embed: sync.embedMs,
