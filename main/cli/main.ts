@@ -12,11 +12,13 @@ import { watchProject } from '../engine/use-cases/watch-project.js';
 import { runExport } from '../engine/export/export-model.js';
 import { formatEval, formatExport, formatPredict, formatRollback, formatUpdate, formatVersions, formatWatch } from './format.js';
 import { USAGE } from './usage.js';
+import { fleetStatus, joinFleet, leaveFleet } from '../engine/use-cases/fleet-commands.js';
+import { formatFleetJoin, formatFleetLeave, formatFleetStatus } from './format-fleet.js';
 import { runServe } from './serve.js';
 import { CliUsageError, parseCommandLine, type CommonOptions } from './options.js';
 import { createProgressReporter } from './progress.js';
 
-const PROJECT_COMMANDS = ['update', 'eval', 'predict', 'watch', 'versions', 'rollback', 'export'] as const;
+const PROJECT_COMMANDS = ['update', 'eval', 'predict', 'watch', 'versions', 'rollback', 'export', 'fleet'] as const;
 /** Commands that only look at the project: they open its state read-only, so they work on read-only media too. */
 const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['eval', 'predict', 'versions', 'export']);
 
@@ -51,7 +53,9 @@ async function main(argv: string[]): Promise<number> {
 
     process.once('SIGINT', () => abort.abort(new Error('cancelled')));
     process.once('SIGTERM', () => abort.abort(new Error('cancelled')));
-    const project = Project.open(projectOptions(options, progress.listener, abort.signal, READ_ONLY_COMMANDS.has(command) ? 'read' : 'write'));
+    const readOnly = READ_ONLY_COMMANDS.has(command) || (command === 'fleet' && parsed.positionals[0] === 'status');
+    if (command === 'fleet' && !['join', 'leave', 'status'].includes(parsed.positionals[0] ?? '')) throw new CliUsageError('fleet needs join, leave or status');
+    const project = Project.open(projectOptions(options, progress.listener, abort.signal, readOnly ? 'read' : 'write'));
     try {
       const outcome = await runCommand(command, project, options, parsed.positionals, abort.signal);
       progress.stop();
@@ -105,9 +109,32 @@ async function runCommand(command: string, project: Project, options: CommonOpti
       const result = rollback(project, id);
       return { json: result, text: formatRollback(result) };
     }
+    case 'fleet':
+      return runFleetCommand(project, options, positionals);
     default:
       throw new CliUsageError(`unknown command '${command}'`);
   }
+}
+
+async function runFleetCommand(project: Project, options: CommonOptions, positionals: string[]): Promise<Outcome> {
+  const action = positionals[0];
+  if (positionals.length !== 1) throw new CliUsageError('fleet takes one action: join, leave or status');
+  if (action === 'join') {
+    if (!options.broker || !options.fleet) throw new CliUsageError('fleet join needs --broker URL and --fleet NAME');
+    if ((options['dp-epsilon'] === undefined) !== (options['dp-delta'] === undefined)) throw new CliUsageError('noise needs both --dp-epsilon and --dp-delta');
+    const result = await joinFleet(project, {
+      broker: options.broker, fleet: options.fleet, device: options['device-id'], credentialsFile: options['credentials-file'],
+      ca: options['tls-ca'], cert: options['tls-cert'], key: options['tls-key'],
+      noise: options['dp-epsilon'] !== undefined && options['dp-delta'] !== undefined ? { epsilon: options['dp-epsilon'], delta: options['dp-delta'] } : undefined,
+    });
+    return { json: result, text: formatFleetJoin(result) };
+  }
+  if (action === 'leave') {
+    const result = await leaveFleet(project);
+    return { json: result, text: formatFleetLeave(result) };
+  }
+  const result = await fleetStatus(project);
+  return { json: result, text: formatFleetStatus(result) };
 }
 
 function projectOptions(options: CommonOptions, onProgress: ProjectOptions['onProgress'], signal: AbortSignal, access: StoreAccess): ProjectOptions {

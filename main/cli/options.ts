@@ -24,6 +24,15 @@ export const COMMON_FLAGS = {
   port: { type: 'string' },
   token: { type: 'string' },
   'token-file': { type: 'string' },
+  broker: { type: 'string' },
+  fleet: { type: 'string' },
+  'device-id': { type: 'string' },
+  'credentials-file': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'dp-epsilon': { type: 'string' },
+  'dp-delta': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -62,6 +71,15 @@ export const CommonOptionsSchema = z.object({
   port: numberFlag(z.number().int().min(0).max(65535)),
   token: z.string().min(16, 'at least 16 characters').optional(),
   'token-file': z.string().min(1).optional(),
+  broker: z.string().min(1).optional(),
+  fleet: z.string().min(1).optional(),
+  'device-id': z.string().min(1).optional(),
+  'credentials-file': z.string().min(1).optional(),
+  'tls-ca': z.string().min(1).optional(),
+  'tls-cert': z.string().min(1).optional(),
+  'tls-key': z.string().min(1).optional(),
+  'dp-epsilon': numberFlag(z.number().gt(0).max(1)),
+  'dp-delta': numberFlag(z.number().gt(0).lt(1)),
   help: z.boolean(),
 });
 export type CommonOptions = z.infer<typeof CommonOptionsSchema>;
@@ -76,7 +94,13 @@ export function parseCommandLine(argv: string[]): { command: string | undefined;
     throw new CliUsageError((error as Error).message);
   }
   const [command, ...positionals] = parsed.positionals;
-  const options = CommonOptionsSchema.safeParse(parsed.values);
+  // Under `fleet`, --device names this device in the fleet (elsewhere it is the compute device).
+  const values: Record<string, unknown> = { ...parsed.values };
+  if (command === 'fleet' && values.device !== undefined) {
+    values['device-id'] = values.device;
+    delete values.device;
+  }
+  const options = CommonOptionsSchema.safeParse(values);
   if (!options.success) {
     throw new CliUsageError(options.error.issues.map((issue) => (issue.path.length ? `--${issue.path.join('.')}: ` : '') + issue.message).join('; '));
   }

@@ -12,6 +12,11 @@ Commands:
   export --out F.onnx the current model as one ONNX file (backbone + head + softmax) and labels.json beside it
   backbones           list the backbone catalog (* = default)
   serve               the app's UI and API over HTTP for a browser (headless; Ctrl-C ends)
+  fleet join --broker URL --fleet NAME [--device ID]
+                      share learning statistics (never images) with other devices through an
+                      MQTT broker; every update then publishes this device's and merges the rest
+  fleet leave         leave the fleet (and remove this device's statistics from the broker)
+  fleet status        the fleet's devices, their classes and sample counts, when last heard from
 
 Options:
   --root DIR              the project folder
@@ -36,6 +41,15 @@ Options:
                           visible in ps, so prefer one of:
   --token-file FILE       serve: the token is FILE's first line (a regular file; chmod 600)
                           (or set KEIZOKU_TOKEN; --token and --token-file win over it)
+
+Fleet options (join):
+  --broker URL            mqtt://HOST:1883 or mqtts://HOST:8883 (TLS)
+  --fleet NAME            the fleet (letters, digits, _ - .)
+  --device ID             this device's name in the fleet (default: host name + random suffix)
+  --credentials-file F    F's first line is the broker username, the second the password;
+                          else KEIZOKU_FLEET_USERNAME / KEIZOKU_FLEET_PASSWORD (never in argv)
+  --tls-ca F, --tls-cert F, --tls-key F   PEM files for mqtts:// (private CA, client certificates)
+  --dp-epsilon E --dp-delta D   add Gaussian noise to what this device publishes ((E, D)-DP per publish)
 
 Exit codes: 0 done (unusable files are listed, not fatal), 2 bad invocation, 1 unusable state, 130 cancelled.
 `;
