@@ -79,6 +79,8 @@ export const FleetSourceSchema = z.object({
   version: z.number().int(),
   /** sha256 of the message payload as received */
   sha256: z.string(),
+  /** sha256 of the statistics it carries (not of when they were sent): equal means the same data */
+  statisticsSha256: z.string(),
   samples: z.number().int(),
   classes: z.number().int(),
   publishedAt: z.string(),

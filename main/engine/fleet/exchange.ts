@@ -49,7 +49,7 @@ export async function exchangeStatistics(config: FleetConfig, local: FleetStatis
         if (reason) throw new Error(`not summed: it has ${reason}`);
         accepted.push({
           source: {
-            device, version: message.header.version, sha256: sha256(bytes), publishedAt: message.header.publishedAt,
+            device, version: message.header.version, sha256: sha256(bytes), statisticsSha256: statisticsDigest(message.statistics), publishedAt: message.header.publishedAt,
             samples: message.statistics.counts.reduce((a, b) => a + b, 0), classes: message.statistics.classNames.length,
           },
           statistics: message.statistics,

@@ -62,9 +62,9 @@ export function fleetLocalStart(store: ProjectStore, learner: Learner, head: Ver
   };
 }
 
-/** The same remote messages (device and payload hash), in any order. */
+/** The same remote statistics (device and statistics hash; a re-send differs only in its time), in any order. */
 export function sameSources(a: readonly FleetSource[], b: readonly FleetSource[]): boolean {
-  const key = (s: FleetSource) => `${s.device}\u0000${s.sha256}`;
+  const key = (s: FleetSource) => `${s.device}\u0000${s.statisticsSha256}`;
   const left = new Set(a.map(key));
   return a.length === b.length && b.every((s) => left.has(key(s)));
 }
