@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveDefaultBackbone } from './backbone.js';
 import { domainShiftBench } from './domains.js';
 import { finetuneBench } from './finetune.js';
+import { fleetBench } from './fleet.js';
 import { embeddingThroughput } from './embedding-throughput.js';
 import { incrementalAccuracy } from './incremental-accuracy.js';
 import { peersBench } from './peers.js';
@@ -35,6 +36,7 @@ const SECTIONS: Record<SectionId, Section> = {
   training: trainingBench,
   peers: peersBench,
   scale: scaleBench,
+  fleet: fleetBench,
 };
 
 const CACHE_ENV = 'KEIZOKU_BENCH_CACHE_DIR';

@@ -44,6 +44,8 @@ const HeaderSchema = z.object({
   sketch: z.enum(['sha256-64-exact', 'none']),
   /** Gaussian noise added before publishing (differential privacy); absent: none. */
   noise: z.object({ sigma: z.number().positive(), epsilon: z.number().positive(), delta: z.number().positive().lt(1) }).optional(),
+  /** Aggregator messages only: the device messages the sum holds. */
+  includes: z.array(z.object({ device: TopicNameSchema, version: z.number().int().min(1), statisticsSha256: z.string().max(64) })).max(1_000_000).optional(),
 });
 export type FleetMessageHeader = z.infer<typeof HeaderSchema>;
 
