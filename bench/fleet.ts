@@ -20,6 +20,12 @@ import { decodeFleetMessage, encodeFleetMessage } from '../main/engine/fleet/mes
 import { sumStatistics } from '../main/engine/fleet/merge.js';
 import { FEATURE_LAYOUT, sketchEntry, type FleetStatistics } from '../main/engine/fleet/statistics.js';
 import { AGGREGATE_DEVICE, FleetTransport } from '../main/engine/fleet/transport.js';
+import { getLearner } from '../main/engine/learners/registry.js';
+import { noiseRidgeShift, statisticsOfState } from '../main/engine/fleet/merge.js';
+import { addGaussianNoise, gaussianSigma } from '../main/engine/fleet/privacy.js';
+import { loadBackbone } from './backbone.js';
+import { CALTECH, listClasses, listFiles } from './datasets.js';
+import { embedSplitCached } from './embedding-cache.js';
 import { fixed, ratio } from './markdown.js';
 import type { BenchContext, SectionOutput } from './section.js';
 
@@ -53,6 +59,8 @@ export async function fleetBench(context: BenchContext): Promise<SectionOutput> 
       context.log(`fleet: ${n} devices`);
       rows.push(await measureFleet(broker.url, n, classNames));
     }
+    context.log('fleet: accuracy cost of noise');
+    const privacy = await privacyCost(context);
     const referenceRow = ['local ridge solve (reference)', '–', '–', '–', fixed(referenceMs, 0), '–', '–', '–'];
     return {
       title: 'Fleet: exchanging statistics through an MQTT broker',
@@ -85,8 +93,18 @@ export async function fleetBench(context: BenchContext): Promise<SectionOutput> 
             'A device\'s cost through the aggregator stays that of one message whatever the fleet size; the aggregator pays the linear part once for everyone. Past a few hundred devices the direct path would hold hundreds of decoded Gram matrices (13 MB each) per device.',
           ],
         },
+        {
+          caption: `Accuracy cost of Gaussian noise (Caltech-101, ${PRIVACY_CLASSES} classes, 3 devices, δ = ${PRIVACY_DELTA})`,
+          headers: ['what device 0 sums', 'σ', 'extra λ', 'test top-1 (%)', 'vs exact fleet'],
+          align: ['l', 'r', 'r', 'r', 'r'],
+          rows: privacy.map((row) => [row.label, row.sigma === null ? '–' : fixed(row.sigma, 1), fixed(row.lambdaShift, 0), fixed(row.accuracy * 100, 1), ratio(row.accuracy, privacy[0]!.accuracy)]),
+          reading: [
+            'Device 0 sums its exact statistics with the other two devices\' noisy ones (ε per publish, Gaussian mechanism, sensitivity √7); the extra λ = 2σ√(D+1) keeps the noisy Gram positive definite, as update does. ' +
+              '"local only" is what device 0 would have without the fleet. Per-sample DP over a 1281² Gram matrix is expensive at these fleet sizes: read the ε rows against "local only" before turning noise on.',
+          ],
+        },
       ],
-      data: { referenceMs, rows, dim: DIM, classes: CLASSES, classesPerDevice: CLASSES_PER_DEVICE, samplesPerDevice: SAMPLES_PER_DEVICE },
+      data: { referenceMs, rows, privacy, dim: DIM, classes: CLASSES, classesPerDevice: CLASSES_PER_DEVICE, samplesPerDevice: SAMPLES_PER_DEVICE },
     };
   } finally {
     await broker.stop();
@@ -202,6 +220,80 @@ function deviceStatistics(base: { gram: Float64Array; column: Float64Array }, cl
     cross,
     sketch: own.map((name, c) => Array.from({ length: Math.floor(perClass) + (c < SAMPLES_PER_DEVICE % C ? 1 : 0) }, (_, k) => sketchEntry(`${i}/${name}/${k}`)).sort()),
   };
+}
+
+const PRIVACY_CLASSES = 20;
+const PRIVACY_DELTA = 1e-5;
+const PRIVACY_EPSILONS = [1, 0.5, 0.1] as const;
+
+interface PrivacyRow {
+  label: string;
+  sigma: number | null;
+  lambdaShift: number;
+  accuracy: number;
+}
+
+/** Real Caltech features split over 3 devices; device 0's model from exact / noisy remote statistics. */
+async function privacyCost(context: BenchContext): Promise<PrivacyRow[]> {
+  const { extractor, session, backbone } = await loadBackbone(context.cacheDir);
+  try {
+    const classes = listClasses(CALTECH.dir, 'train').slice(0, PRIVACY_CLASSES);
+    const train = await embedSplitCached(listFiles(CALTECH.dir, 'train', classes), extractor, backbone.key);
+    const test = await embedSplitCached(listFiles(CALTECH.dir, 'test', classes), extractor, backbone.key);
+    const learner = getLearner('analytic');
+    const dim = train.dim;
+    const identity = { key: backbone.key, precision: backbone.precision ?? 'float', featureDim: dim };
+    const deviceStats: FleetStatistics[] = [];
+    for (let device = 0; device < 3; device++) {
+      const rows = Array.from({ length: train.count }, (_, i) => i).filter((i) => i % 3 === device);
+      const features = new Float32Array(rows.length * dim);
+      rows.forEach((row, k) => features.set(train.features.subarray(row * dim, (row + 1) * dim), k * dim));
+      const labels = rows.map((row) => train.labels[row]!);
+      const state = await learner.update(null, { classNames: classes, added: { features, labels, count: rows.length, dim }, removed: { features: new Float32Array(0), labels: [], count: 0, dim } });
+      deviceStats.push(statisticsOfState('analytic', state, identity, []));
+    }
+    const accuracyOf = async (parts: readonly FleetStatistics[], lambdaShift: number) => {
+      const summed = sumStatistics('analytic', dim, parts, classes);
+      const weights = await solveRidge(summed.gram!, summed.cross, dim, classes.length, 0.5 + lambdaShift);
+      return topOne(weights, test.features, test.labels, test.count, dim, classes);
+    };
+    const rows: PrivacyRow[] = [
+      { label: 'exact fleet (no noise)', sigma: null, lambdaShift: 0, accuracy: await accuracyOf(deviceStats, 0) },
+    ];
+    for (const epsilon of PRIVACY_EPSILONS) {
+      const sigma = gaussianSigma(epsilon, PRIVACY_DELTA);
+      const noisy = deviceStats.slice(1).map((stats) => ({ ...addGaussianNoise(stats, sigma), noiseSigma: sigma }));
+      const shift = noiseRidgeShift(noisy, dim);
+      rows.push({ label: `others noisy, ε = ${epsilon}`, sigma, lambdaShift: shift, accuracy: await accuracyOf([deviceStats[0]!, ...noisy], shift) });
+    }
+    rows.push({ label: 'local only (device 0 alone)', sigma: null, lambdaShift: 0, accuracy: await accuracyOf([deviceStats[0]!], 0) });
+    return rows;
+  } finally {
+    await session.release();
+  }
+}
+
+/** Top-1 accuracy of ridge weights on L2-normalized features (the learner's predict, in plain JS). */
+function topOne(weights: Float64Array, features: Float32Array, labels: readonly string[], count: number, dim: number, classes: readonly string[]): number {
+  const C = classes.length;
+  let correct = 0;
+  for (let s = 0; s < count; s++) {
+    let norm = 0;
+    for (let j = 0; j < dim; j++) norm += features[s * dim + j]! ** 2;
+    const inverse = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    let best = -Infinity;
+    let bestClass = -1;
+    for (let c = 0; c < C; c++) {
+      let score = weights[dim * C + c]!;
+      for (let j = 0; j < dim; j++) score += features[s * dim + j]! * inverse * weights[j * C + c]!;
+      if (score > best) {
+        best = score;
+        bestClass = c;
+      }
+    }
+    if (classes[bestClass] === labels[s]) correct++;
+  }
+  return correct / count;
 }
 
 async function timeSolve(classes: number): Promise<number> {

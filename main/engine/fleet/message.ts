@@ -133,6 +133,7 @@ export function decodeFleetMessage(payload: Uint8Array): FleetMessage {
     statistics: {
       learner: header.learner, backbone: header.backbone, precision: header.precision, featureLayout: header.featureLayout,
       dim: header.dim, classNames: header.classNames, counts: header.counts, gram, cross, sketch,
+      ...(header.noise ? { noiseSigma: header.noise.sigma } : {}),
     },
   };
 }

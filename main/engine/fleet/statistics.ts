@@ -36,6 +36,8 @@ export interface FleetStatistics {
   readonly cross: Float64Array;
   /** Per class (classNames order): sorted sketch entries of its training samples (see sketchEntry). */
   readonly sketch: readonly (readonly string[])[];
+  /** σ of the Gaussian noise the sender added (privacy.ts); absent: exact statistics. */
+  readonly noiseSigma?: number;
 }
 
 /** Rows of `cross` for a learner at feature width `dim`. */
