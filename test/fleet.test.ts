@@ -16,7 +16,7 @@ import type { ComposedState } from '../main/engine/learners/compose.js';
 import type { AnalyticState } from '../main/engine/learners/analytic.js';
 import type { LearnerState } from '../main/engine/learners/learner.js';
 import { Project, type ProjectOptions } from '../main/engine/project/project.js';
-import { fleetStatus, joinFleet, leaveFleet } from '../main/engine/use-cases/fleet-commands.js';
+import { fleetStatus, joinFleet, leaveFleet, runAggregator } from '../main/engine/use-cases/fleet-commands.js';
 import { loadHeadModel } from '../main/engine/use-cases/head-model.js';
 import { runPredict } from '../main/engine/use-cases/predict.js';
 import { runUpdate } from '../main/engine/use-cases/update.js';
@@ -230,6 +230,23 @@ describe.skipIf(!MOSQUITTO_AVAILABLE)('a fleet of devices sharing statistics thr
     expect(await retained(broker, 'never-published')).toBeUndefined();
     // And the fleet still merges: the same messages as before, so nothing to do.
     expect((await update(roots['dev-a'])).status).toBe('unchanged');
+  });
+
+  it('through the aggregator a device reads one message, the fleet sum, and still gets the exact model', async () => {
+    const aggregated = await runAggregator({ broker: broker.url, fleet: FLEET });
+    expect(aggregated.included.map((entry) => entry.device)).toEqual(['dev-a', 'dev-b', 'dev-c']);
+    expect(new Map(aggregated.refused.map((r) => [r.device, r.reason])).get('other-backbone')).toMatch(/backbone/);
+    await withProject(roots['dev-a'], (project) => joinFleet(project, { broker: broker.url, fleet: FLEET, device: 'dev-a', viaAggregator: true }));
+    addPart(roots['dev-a'], 'chair', 0, 1, PER_CLASS + 5, PER_CLASS + 3);
+    const result = await update(roots['dev-a']);
+    expect(result.status).toBe('committed');
+    expect(result.fleet).toMatchObject({ status: 'merged', via: 'aggregator' });
+    expect(result.fleet!.devices.map((d) => d.device)).toEqual(['_sum']);
+    expect(result.fleet!.aggregateIncludes!.map((d) => d.device)).toEqual(['dev-b', 'dev-c']);
+    const { root: reference } = await referenceOfDevices();
+    expect(maxRelativeDifference((await headWeights(roots['dev-a'])).byClass, (await headWeights(reference)).byClass)).toBeLessThan(1e-9);
+    // Back to reading every device, for what follows.
+    await withProject(roots['dev-a'], (project) => joinFleet(project, { broker: broker.url, fleet: FLEET, device: 'dev-a' }));
   });
 
   it('an image on two devices is counted once where it is present, and the overlap is reported', async () => {

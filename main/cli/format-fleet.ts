@@ -1,4 +1,4 @@
-import type { FleetJoinResult, FleetLeaveResult, FleetStatusResult } from '../engine/use-cases/fleet-commands.js';
+import type { FleetAggregateResult, FleetJoinResult, FleetLeaveResult, FleetStatusResult } from '../engine/use-cases/fleet-commands.js';
 
 export function formatFleetJoin(result: FleetJoinResult): string {
   const lines = [`joined fleet ${result.fleet} at ${result.broker} as device ${result.device}`];
@@ -27,5 +27,11 @@ export function formatFleetStatus(result: FleetStatusResult): string {
     lines.push(`current version ${result.head.versionId}: ${result.head.status}, includes ${result.head.included.map((s) => `${s.device} v${s.version}`).join(', ') || 'no other device'}`);
     if (result.head.overlap.samples > 0) lines.push(`  ${result.head.overlap.samples} samples on more than one device (${result.head.overlap.corrected} copies subtracted, ${result.head.overlap.uncorrected} not subtractable here)`);
   }
+  return lines.join('\n');
+}
+
+export function formatFleetAggregate(result: FleetAggregateResult): string {
+  const lines = [`fleet ${result.fleet}: summed ${result.included.length} devices into one message of ${(result.bytes / 1e6).toFixed(1)} MB`];
+  for (const refused of result.refused) lines.push(`  refused ${refused.device}: ${refused.reason}`);
   return lines.join('\n');
 }

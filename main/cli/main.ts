@@ -12,8 +12,8 @@ import { watchProject } from '../engine/use-cases/watch-project.js';
 import { runExport } from '../engine/export/export-model.js';
 import { formatEval, formatExport, formatPredict, formatRollback, formatUpdate, formatVersions, formatWatch } from './format.js';
 import { USAGE } from './usage.js';
-import { fleetStatus, joinFleet, leaveFleet } from '../engine/use-cases/fleet-commands.js';
-import { formatFleetJoin, formatFleetLeave, formatFleetStatus } from './format-fleet.js';
+import { fleetStatus, joinFleet, leaveFleet, runAggregator } from '../engine/use-cases/fleet-commands.js';
+import { formatFleetAggregate, formatFleetJoin, formatFleetLeave, formatFleetStatus } from './format-fleet.js';
 import { runServe } from './serve.js';
 import { CliUsageError, parseCommandLine, type CommonOptions } from './options.js';
 import { createProgressReporter } from './progress.js';
@@ -48,13 +48,18 @@ async function main(argv: string[]): Promise<number> {
       if (!options.root) throw new CliUsageError('serve needs --root DIR (the folder with one subfolder per class)');
       return await runServe(options);
     }
+    if (command === 'fleet' && parsed.positionals[0] === 'aggregate') {
+      if (!options.broker || !options.fleet) throw new CliUsageError('fleet aggregate needs --broker URL and --fleet NAME');
+      const result = await runAggregator({ broker: options.broker, fleet: options.fleet, credentialsFile: options['credentials-file'], ca: options['tls-ca'], cert: options['tls-cert'], key: options['tls-key'] });
+      return print({ json: result, text: formatFleetAggregate(result) }, options.json);
+    }
     if (!(PROJECT_COMMANDS as readonly string[]).includes(command)) throw new CliUsageError(`unknown command '${command}'`);
     if (!options.root) throw new CliUsageError(`${command} needs --root DIR (the folder with one subfolder per class)`);
 
     process.once('SIGINT', () => abort.abort(new Error('cancelled')));
     process.once('SIGTERM', () => abort.abort(new Error('cancelled')));
     const readOnly = READ_ONLY_COMMANDS.has(command) || (command === 'fleet' && parsed.positionals[0] === 'status');
-    if (command === 'fleet' && !['join', 'leave', 'status'].includes(parsed.positionals[0] ?? '')) throw new CliUsageError('fleet needs join, leave or status');
+    if (command === 'fleet' && !['join', 'leave', 'status'].includes(parsed.positionals[0] ?? '')) throw new CliUsageError('fleet needs join, leave, status or aggregate');
     const project = Project.open(projectOptions(options, progress.listener, abort.signal, readOnly ? 'read' : 'write'));
     try {
       const outcome = await runCommand(command, project, options, parsed.positionals, abort.signal);
@@ -126,6 +131,7 @@ async function runFleetCommand(project: Project, options: CommonOptions, positio
       broker: options.broker, fleet: options.fleet, device: options['device-id'], credentialsFile: options['credentials-file'],
       ca: options['tls-ca'], cert: options['tls-cert'], key: options['tls-key'],
       noise: options['dp-epsilon'] !== undefined && options['dp-delta'] !== undefined ? { epsilon: options['dp-epsilon'], delta: options['dp-delta'] } : undefined,
+      viaAggregator: options['via-aggregator'],
     });
     return { json: result, text: formatFleetJoin(result) };
   }

@@ -33,6 +33,7 @@ export const COMMON_FLAGS = {
   'tls-key': { type: 'string' },
   'dp-epsilon': { type: 'string' },
   'dp-delta': { type: 'string' },
+  'via-aggregator': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -80,6 +81,7 @@ export const CommonOptionsSchema = z.object({
   'tls-key': z.string().min(1).optional(),
   'dp-epsilon': numberFlag(z.number().gt(0).max(1)),
   'dp-delta': numberFlag(z.number().gt(0).lt(1)),
+  'via-aggregator': z.boolean(),
   help: z.boolean(),
 });
 export type CommonOptions = z.infer<typeof CommonOptionsSchema>;

@@ -17,6 +17,9 @@ Commands:
                       MQTT broker; every update then publishes this device's and merges the rest
   fleet leave         leave the fleet (and remove this device's statistics from the broker)
   fleet status        the fleet's devices, their classes and sample counts, when last heard from
+  fleet aggregate --broker URL --fleet NAME
+                      (no --root) sum every device's statistics once and publish the fleet sum,
+                      so devices joined with --via-aggregator fetch one message instead of N
 
 Options:
   --root DIR              the project folder
@@ -50,6 +53,7 @@ Fleet options (join):
                           else KEIZOKU_FLEET_USERNAME / KEIZOKU_FLEET_PASSWORD (never in argv)
   --tls-ca F, --tls-cert F, --tls-key F   PEM files for mqtts:// (private CA, client certificates)
   --dp-epsilon E --dp-delta D   add Gaussian noise to what this device publishes ((E, D)-DP per publish)
+  --via-aggregator        read the others from the aggregator's fleet sum when it holds this device
 
 Exit codes: 0 done (unusable files are listed, not fatal), 2 bad invocation, 1 unusable state, 130 cancelled.
 `;

@@ -95,8 +95,11 @@ export const FleetUpdateReportSchema = z.object({
   reason: z.string().optional(),
   /** this device's published message; null when skipped */
   published: z.object({ version: z.number().int(), bytes: z.number().int() }).nullable(),
-  /** the other devices' messages in this model */
+  /** the other devices' messages in this model (one entry, device "_sum", when read through the aggregator) */
   devices: z.array(FleetSourceSchema),
+  /** 'aggregator': the others came from the aggregator's fleet sum, which holds `aggregateIncludes` */
+  via: z.enum(['devices', 'aggregator']).optional(),
+  aggregateIncludes: z.array(z.object({ device: z.string(), version: z.number().int(), statisticsSha256: z.string() })).optional(),
   /** messages not summed, with the reason (other backbone, precision, feature layout, learner; unreadable) */
   refused: z.array(z.object({ device: z.string(), reason: z.string() })),
   /** samples (same class, same content) held by more than one device; extra copies this device holds are subtracted exactly */

@@ -11,8 +11,7 @@
 
 import { decodeFleetMessage, encodeFleetMessage, type FleetMessage } from './message.js';
 import { incompatibility, sumStatistics } from './merge.js';
-import { statisticsDigest } from './exchange.js';
-import type { FleetStatistics } from './statistics.js';
+import { statisticsDigest, type FleetStatistics } from './statistics.js';
 import { AGGREGATE_DEVICE, type FleetTransport } from './transport.js';
 
 export interface AggregateIncluded {
@@ -85,5 +84,10 @@ export function subtractOwn(aggregate: FleetStatistics, own: FleetStatistics): F
       if (at >= 0) list.splice(at, 1);
     }
   });
-  return { ...aggregate, gram, cross, counts, sketch };
+  // Classes only this device had are gone from the others' part.
+  const keep = counts.map((n, c) => (n > 0 ? c : -1)).filter((c) => c >= 0);
+  if (keep.length === C) return { ...aggregate, gram, cross, counts, sketch };
+  const keptCross = new Float64Array(rows * keep.length);
+  for (let r = 0; r < rows; r++) keep.forEach((c, k) => (keptCross[r * keep.length + k] = cross[r * C + c]!));
+  return { ...aggregate, gram, cross: keptCross, classNames: keep.map((c) => aggregate.classNames[c]!), counts: keep.map((c) => counts[c]!), sketch: keep.map((c) => sketch[c]!) };
 }

@@ -24,6 +24,8 @@ export const FleetConfigSchema = z.object({
   key: z.string().min(1).optional(),
   /** Gaussian noise (differential privacy) on what this device publishes; absent: none. */
   noise: z.object({ epsilon: z.number().positive(), delta: z.number().positive().lt(1) }).optional(),
+  /** Read the others from the aggregator's fleet sum (one message) when it holds this device's statistics. */
+  viaAggregator: z.boolean().optional(),
   /** The message version last published and the sha256 of its statistics, so re-sending the same statistics keeps the version. */
   published: z.object({ version: z.number().int().min(1), statisticsSha256: z.string() }).optional(),
 });

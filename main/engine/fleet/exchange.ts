@@ -9,8 +9,11 @@ import { loadCredentials, type FleetConfig } from './config.js';
 import { decodeFleetMessage, encodeFleetMessage } from './message.js';
 import { incompatibility } from './merge.js';
 import { addGaussianNoise, gaussianSigma } from './privacy.js';
-import type { FleetStatistics } from './statistics.js';
-import { FleetTransport, redactUrl } from './transport.js';
+import { statisticsDigest, type FleetStatistics } from './statistics.js';
+
+export { statisticsDigest };
+import { AGGREGATE_DEVICE, FleetTransport, redactUrl } from './transport.js';
+import { subtractOwn, type AggregateIncluded } from './aggregator.js';
 
 export interface FleetRefusal {
   device: string;
@@ -20,13 +23,22 @@ export interface FleetRefusal {
 export type ExchangeOutcome =
   | {
       status: 'exchanged';
+      /** 'aggregator': the others came from the fleet sum (one message), else one message per device. */
+      via: 'devices' | 'aggregator';
+      aggregateIncludes?: AggregateIncluded[];
       published: { version: number; bytes: number; sha256: string; statisticsSha256: string };
       accepted: Array<{ source: FleetSource; statistics: FleetStatistics }>;
       refused: FleetRefusal[];
     }
   | { status: 'skipped'; reason: string };
 
-export async function exchangeStatistics(config: FleetConfig, local: FleetStatistics, options: { timeoutMs?: number } = {}): Promise<ExchangeOutcome> {
+export interface ExchangeOptions {
+  timeoutMs?: number;
+  /** This device's statistics as of its previous update (what it published then): the aggregate may still hold those. */
+  previousLocal?: FleetStatistics | null;
+}
+
+export async function exchangeStatistics(config: FleetConfig, local: FleetStatistics, options: ExchangeOptions = {}): Promise<ExchangeOutcome> {
   let transport: FleetTransport | undefined;
   try {
     const statisticsSha256 = statisticsDigest(local);
@@ -36,6 +48,11 @@ export async function exchangeStatistics(config: FleetConfig, local: FleetStatis
     const payload = encodeFleetMessage({ fleet: config.fleet, device: config.device, version, publishedAt: new Date().toISOString(), ...(noise ? { noise } : {}) }, published);
     transport = await FleetTransport.connect({ url: config.broker, credentials: loadCredentials(config), device: config.device, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
     await transport.publish(config.fleet, config.device, payload);
+    const publishedRecord = { version, bytes: payload.length, sha256: sha256(payload), statisticsSha256 };
+    if (config.viaAggregator && !noise) {
+      const viaSum = await othersFromAggregate(transport, config, local, options.previousLocal ?? null);
+      if (viaSum) return { status: 'exchanged', via: 'aggregator', aggregateIncludes: viaSum.includes, published: publishedRecord, accepted: [viaSum.entry], refused: [] };
+    }
     const messages = await transport.fetchAll(config.fleet);
     const accepted: Array<{ source: FleetSource; statistics: FleetStatistics }> = [];
     const refused: FleetRefusal[] = [];
@@ -58,7 +75,7 @@ export async function exchangeStatistics(config: FleetConfig, local: FleetStatis
         refused.push({ device, reason: (error as Error).message });
       }
     }
-    return { status: 'exchanged', published: { version, bytes: payload.length, sha256: sha256(payload), statisticsSha256 }, accepted, refused };
+    return { status: 'exchanged', via: 'devices', published: publishedRecord, accepted, refused };
   } catch (error) {
     return { status: 'skipped', reason: `fleet part skipped (${redactUrl((error as Error).message)}); this update used local data only` };
   } finally {
@@ -66,16 +83,39 @@ export async function exchangeStatistics(config: FleetConfig, local: FleetStatis
   }
 }
 
+/**
+ * The other devices' statistics from the aggregator's fleet sum (one message), when the sum holds
+ * this device's current or previous statistics, which come back out exactly; null otherwise (the
+ * caller then reads every device's message).
+ */
+async function othersFromAggregate(transport: FleetTransport, config: FleetConfig, local: FleetStatistics, previousLocal: FleetStatistics | null): Promise<{ entry: { source: FleetSource; statistics: FleetStatistics }; includes: AggregateIncluded[] } | null> {
+  const [message] = await transport.fetchAll(config.fleet, AGGREGATE_DEVICE);
+  if (!message) return null;
+  let decoded;
+  try {
+    decoded = decodeFleetMessage(message.payload);
+  } catch {
+    return null;
+  }
+  const includes = decoded.header.includes;
+  const mine = includes?.find((entry) => entry.device === config.device);
+  if (!includes || !mine || incompatibility(local, decoded.statistics)) return null;
+  const own = mine.statisticsSha256 === statisticsDigest(local) ? local : previousLocal && mine.statisticsSha256 === statisticsDigest(previousLocal) ? previousLocal : null;
+  if (!own) return null;
+  const others = subtractOwn(decoded.statistics, own);
+  return {
+    includes: includes.filter((entry) => entry.device !== config.device),
+    entry: {
+      source: {
+        device: AGGREGATE_DEVICE, version: decoded.header.version, sha256: sha256(message.payload), statisticsSha256: statisticsDigest(decoded.statistics),
+        publishedAt: decoded.header.publishedAt, samples: others.counts.reduce((a, b) => a + b, 0), classes: others.classNames.length,
+      },
+      statistics: others,
+    },
+  };
+}
+
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Identifies the statistics themselves (not when they were sent), to keep the version when nothing changed. */
-export function statisticsDigest(stats: FleetStatistics): string {
-  const hash = createHash('sha256');
-  hash.update(JSON.stringify([stats.learner, stats.backbone, stats.precision, stats.featureLayout, stats.dim, stats.classNames, stats.counts]));
-  if (stats.gram) hash.update(new Uint8Array(stats.gram.buffer, stats.gram.byteOffset, stats.gram.byteLength));
-  hash.update(new Uint8Array(stats.cross.buffer, stats.cross.byteOffset, stats.cross.byteLength));
-  hash.update(stats.sketch.flat().join(''));
-  return hash.digest('hex');
-}

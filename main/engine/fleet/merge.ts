@@ -69,21 +69,28 @@ export async function solveFleet(input: FleetSolveInput): Promise<{ state: Learn
   const classNames = input.classOrder(union);
   const summed = sumStatistics(local.learner, local.dim, [local, ...remotes], classNames);
   const { duplicates, overlap } = findOverlap(input.localTrain, local, remotes);
-  const previous = composedState(input.learnerId, input.localState as ComposedState, summed, classNames, noiseRidgeShift(remotes, local.dim));
+  if (summed.gram) shiftDiagonal(summed.gram, local.dim + 1, noiseRidgeShift(remotes, local.dim));
+  const previous = composedState(input.learnerId, input.localState as ComposedState, summed, classNames);
   const removed = duplicates.length > 0 ? input.features(duplicates) : noFeatures(input.featureDim);
   const state = await input.learner.update(previous, { classNames, added: noFeatures(removed.dim), removed }, { signal: input.signal });
   return { state, overlap };
 }
 
 /**
- * Extra ridge λ that keeps the system positive definite when noisy messages are summed: their
+ * Diagonal shift that keeps the system positive definite when noisy messages are summed: their
  * Gram noise is a symmetric Gaussian matrix with spectral norm about 2σ√(D+1) (σ² summed over the
  * noisy messages), far above the default λ = 0.5 at any useful privacy level ("Analyze Gauss",
- * Dwork et al. 2014, shifts the same way). Zero without noise, so exact fleets stay exact.
+ * Dwork et al. 2014, shifts the same way). It goes on every diagonal entry, the bias's too (which
+ * λ leaves alone). Zero without noise, so exact fleets stay exact.
  */
 export function noiseRidgeShift(remotes: readonly FleetStatistics[], dim: number): number {
   const variance = remotes.reduce((sum, remote) => sum + (remote.noiseSigma ?? 0) ** 2, 0);
   return variance > 0 ? 2 * Math.sqrt(variance) * Math.sqrt(dim + 1) : 0;
+}
+
+/** Adds `shift` to the diagonal of the n×n matrix `m` (in place). */
+export function shiftDiagonal(m: Float64Array, n: number, shift: number): void {
+  if (shift !== 0) for (let i = 0; i < n; i++) m[i * n + i]! += shift;
 }
 
 interface Summed {
@@ -150,11 +157,11 @@ export function findOverlap(localTrain: readonly Member[], local: FleetStatistic
 }
 
 /** A composed state of `learnerId` holding the summed statistics (weights are solved by the update that follows). */
-function composedState(learnerId: FleetLearnerId, template: ComposedState, summed: Summed, classNames: readonly string[], lambdaShift: number): ComposedState {
+function composedState(learnerId: FleetLearnerId, template: ComposedState, summed: Summed, classNames: readonly string[]): ComposedState {
   const core = template.core;
   const coreState =
     learnerId === 'analytic'
-      ? ({ ...(core as AnalyticState), lambda: (core as AnalyticState).lambda + lambdaShift, classNames, counts: summed.counts, gram: summed.gram!, cross: summed.cross, weights: new Float64Array(summed.cross.length) } satisfies AnalyticState)
+      ? ({ ...(core as AnalyticState), classNames, counts: summed.counts, gram: summed.gram!, cross: summed.cross, weights: new Float64Array(summed.cross.length) } satisfies AnalyticState)
       : ({ ...(core as NcmState), classNames, counts: summed.counts, sums: summed.cross } satisfies NcmState);
   return { learnerId: template.learnerId, classNames, core: coreState, pluginStates: template.pluginStates };
 }

@@ -60,3 +60,13 @@ export function sketchOf(members: readonly Member[], classNames: readonly string
   for (const member of members) byClass.get(member.className)?.push(sketchEntry(member.contentHash));
   return classNames.map((name) => byClass.get(name)!.sort());
 }
+
+/** Identifies the statistics themselves (not when they were sent), to keep the version when nothing changed. */
+export function statisticsDigest(stats: FleetStatistics): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify([stats.learner, stats.backbone, stats.precision, stats.featureLayout, stats.dim, stats.classNames, stats.counts]));
+  if (stats.gram) hash.update(new Uint8Array(stats.gram.buffer, stats.gram.byteOffset, stats.gram.byteLength));
+  hash.update(new Uint8Array(stats.cross.buffer, stats.cross.byteOffset, stats.cross.byteLength));
+  hash.update(stats.sketch.flat().join(''));
+  return hash.digest('hex');
+}

@@ -8,6 +8,7 @@ import { decodeFleetMessage, type FleetMessage } from '../fleet/message.js';
 import { incompatibility } from '../fleet/merge.js';
 import { gaussianSigma } from '../fleet/privacy.js';
 import { FleetTransport, redactUrl } from '../fleet/transport.js';
+import { aggregateOnce, type AggregateResult } from '../fleet/aggregator.js';
 import { UsageError, type Project } from '../project/project.js';
 import { refuseInexactFleetLearner, type FleetVersionSources } from './fleet-update.js';
 
@@ -20,6 +21,7 @@ export interface JoinRequest {
   cert?: string | undefined;
   key?: string | undefined;
   noise?: { epsilon: number; delta: number } | undefined;
+  viaAggregator?: boolean | undefined;
 }
 
 export interface FleetJoinResult {
@@ -31,6 +33,7 @@ export interface FleetJoinResult {
   reachable: boolean;
   reason?: string;
   noise: { epsilon: number; delta: number; sigma: number } | null;
+  viaAggregator: boolean;
 }
 
 export async function joinFleet(project: Project, request: JoinRequest): Promise<FleetJoinResult> {
@@ -47,6 +50,9 @@ export async function joinFleet(project: Project, request: JoinRequest): Promise
     ...(request.cert ? { cert: request.cert } : {}),
     ...(request.key ? { key: request.key } : {}),
     ...(request.noise ? { noise: request.noise } : {}),
+    ...(request.viaAggregator ? { viaAggregator: true } : {}),
+    // Rejoining the same fleet as the same device keeps its message version counter.
+    ...(previous?.published && previous.fleet === request.fleet && previous.device === (request.device ?? previous.device) ? { published: previous.published } : {}),
   });
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
   const config = parsed.data;
@@ -58,6 +64,7 @@ export async function joinFleet(project: Project, request: JoinRequest): Promise
     command: 'fleet', action: 'join', fleet: config.fleet, broker: redactUrl(config.broker), device: config.device,
     reachable: probe.reachable, ...(probe.reason ? { reason: probe.reason } : {}),
     noise: config.noise && sigma !== null ? { ...config.noise, sigma } : null,
+    viaAggregator: config.viaAggregator === true,
   };
 }
 
@@ -187,4 +194,30 @@ function checkedSigma(noise: { epsilon: number; delta: number }): number {
 function defaultDeviceId(): string {
   const host = os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[-_.]+/, '').slice(0, 40) || 'device';
   return `${host}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface FleetAggregateResult extends AggregateResult {
+  command: 'fleet';
+  action: 'aggregate';
+  fleet: string;
+  broker: string;
+}
+
+/** The aggregator role, once: sum every compatible device message and publish the fleet sum (run it from cron or a timer). */
+export async function runAggregator(request: Omit<JoinRequest, 'device' | 'noise' | 'viaAggregator'>): Promise<FleetAggregateResult> {
+  const parsed = FleetConfigSchema.safeParse({
+    broker: request.broker, fleet: request.fleet, device: '_aggregator', joinedAt: new Date().toISOString(),
+    ...(request.credentialsFile ? { credentialsFile: request.credentialsFile } : {}),
+    ...(request.ca ? { ca: request.ca } : {}),
+    ...(request.cert ? { cert: request.cert } : {}),
+    ...(request.key ? { key: request.key } : {}),
+  });
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+  const config = parsed.data;
+  const transport = await FleetTransport.connect({ url: config.broker, credentials: loadCredentials(config), device: 'aggregator' });
+  try {
+    return { command: 'fleet', action: 'aggregate', fleet: config.fleet, broker: redactUrl(config.broker), ...(await aggregateOnce(transport, config.fleet)) };
+  } finally {
+    await transport.close();
+  }
 }

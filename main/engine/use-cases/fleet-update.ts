@@ -82,6 +82,9 @@ export async function mergeWithFleet(input: {
   learner: Learner;
   localState: LearnerState;
   localTrain: readonly Member[];
+  /** The head's local-only state and training members (what this device published last time). */
+  previousLocalState: LearnerState | null;
+  previousTrain: readonly Member[];
   backbone: ResolvedBackbone;
   headClassNames: readonly string[];
   features: (members: readonly Member[]) => LabeledFeatures;
@@ -93,7 +96,9 @@ export async function mergeWithFleet(input: {
   const local = statisticsOfState(learnerId, localState, { key: input.backbone.key, precision: input.backbone.precision ?? 'float', featureDim: input.backbone.featureDim }, input.localTrain);
   const localSamples = local.counts.reduce((a, b) => a + b, 0);
   const exchangeStarted = performance.now();
-  const outcome = await exchangeStatistics(config, local);
+  const identity = { key: input.backbone.key, precision: input.backbone.precision ?? 'float', featureDim: input.backbone.featureDim };
+  const previousLocal = input.previousLocalState && config.viaAggregator ? statisticsOfState(learnerId, input.previousLocalState, identity, input.previousTrain) : null;
+  const outcome = await exchangeStatistics(config, local, { previousLocal });
   const exchangeMs = performance.now() - exchangeStarted;
   const noOverlap: OverlapReport = { samples: 0, corrected: 0, uncorrected: 0 };
 
@@ -130,6 +135,7 @@ export async function mergeWithFleet(input: {
     sources: included,
     report: {
       status: 'merged', fleet: config.fleet, device: config.device, published: { version: published.version, bytes: published.bytes },
+      via: outcome.via, ...(outcome.aggregateIncludes ? { aggregateIncludes: outcome.aggregateIncludes } : {}),
       devices: included, refused: outcome.refused, overlap, fleetSamples, timingsMs: { exchange: exchangeMs, merge: mergeMs },
     },
     record: (store, versionId, localBytes) => {

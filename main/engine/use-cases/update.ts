@@ -146,7 +146,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     if (fleetConfig) {
       options.onProgress?.({ phase: 'train', done: 0, total: 1, message: `exchanging statistics with fleet ${fleetConfig.fleet}` });
       fleet = await mergeWithFleet({
-        config: fleetConfig, learner, localState, localTrain: set.train, backbone, headClassNames, features, signal: options.signal,
+        config: fleetConfig, learner, localState, localTrain: set.train, previousLocalState: previousState, previousTrain: previousMembers, backbone, headClassNames, features, signal: options.signal,
       });
       state = fleet.state;
       // Nothing new here, and the same messages as the head's (or none to be had): keep the head.
