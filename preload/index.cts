@@ -23,6 +23,7 @@ const RENDERER_METHODS: ReadonlySet<string> = new Set([
   'setSettings',
   'prepareBackbone',
   'exportModel',
+  'fleetStatus',
 ]);
 
 contextBridge.exposeInMainWorld('keizoku', {

@@ -7,6 +7,7 @@ import {
   DeviceReportSchema,
   ExportResultSchema,
   FileFailureSchema,
+  FleetStatusResultSchema,
   PredictResultSchema,
   RollbackResultSchema,
   UpdateResultSchema,
@@ -124,6 +125,8 @@ export const API = {
   /** the current version as one ONNX file + labels.json in the project's state folder (exports/v<N>/);
    * `keizoku serve` offers both for download at `api/exported/v<N>/model.onnx` and `…/labels.json` */
   exportModel: { request: z.object({}).strict(), result: ExportResultSchema },
+  /** the fleet this project joined (keizoku fleet join) and what the broker holds: as `keizoku fleet status --json` */
+  fleetStatus: { request: z.object({}).strict(), result: FleetStatusResultSchema },
 } as const;
 
 export type ApiMethod = keyof typeof API;

@@ -110,6 +110,49 @@ export const FleetUpdateReportSchema = z.object({
 });
 export type FleetUpdateReport = z.infer<typeof FleetUpdateReportSchema>;
 
+const OverlapSchema = z.object({ samples: z.number().int(), corrected: z.number().int(), uncorrected: z.number().int() });
+
+/** `keizoku fleet status --json`, and the app's Settings → Fleet. */
+export const FleetStatusResultSchema = z.object({
+  command: z.literal('fleet'),
+  action: z.literal('status'),
+  joined: z.boolean(),
+  fleet: z.string().nullable(),
+  broker: z.string().nullable(),
+  device: z.string().nullable(),
+  reachable: z.boolean(),
+  reason: z.string().optional(),
+  devices: z.array(
+    z.object({
+      device: z.string(),
+      self: z.boolean(),
+      version: z.number().int().nullable(),
+      /** when the device published its latest message (its own clock), ISO 8601 */
+      lastHeardAt: z.string().nullable(),
+      learner: z.string().nullable(),
+      backbone: z.string().nullable(),
+      precision: z.string().nullable(),
+      featureDim: z.number().int().nullable(),
+      samples: z.number().int(),
+      classes: z.array(z.object({ name: z.string(), samples: z.number().int() })),
+      noisy: z.boolean(),
+      /** why this device's message is not summed here; null when it is */
+      refused: z.string().nullable(),
+    }),
+  ),
+  /** what the current version includes (null: no version, or not made in a fleet) */
+  head: z
+    .object({
+      versionId: z.number().int(),
+      status: z.enum(['merged', 'skipped']),
+      included: z.array(FleetSourceSchema),
+      refused: z.array(z.object({ device: z.string(), reason: z.string() })),
+      overlap: OverlapSchema,
+    })
+    .nullable(),
+});
+export type FleetStatusResult = z.infer<typeof FleetStatusResultSchema>;
+
 export const UpdateResultSchema = z.object({
   command: z.literal('update'),
   /** 'committed': a new version is head; 'unchanged': nothing to learn, head kept. */

@@ -18,6 +18,7 @@ export const RENDERER_METHODS = [
   'setSettings',
   'prepareBackbone',
   'exportModel',
+  'fleetStatus',
 ] as const satisfies readonly ApiMethod[];
 
 export type RendererMethod = (typeof RENDERER_METHODS)[number];

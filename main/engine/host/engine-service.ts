@@ -22,6 +22,7 @@ import { runUpdate } from '../use-cases/update.js';
 import { summarizeVersion, type StoredVersionMetrics } from '../use-cases/version-summary.js';
 import { listVersions, rollback } from '../use-cases/versions.js';
 import { watchProject } from '../use-cases/watch-project.js';
+import { fleetStatus } from '../use-cases/fleet-commands.js';
 
 /** Where the engine finds its project and backbone files; the rest comes from saved settings. */
 export interface EngineOptions {
@@ -132,6 +133,7 @@ export class EngineService {
     predictImages: async ({ images, top }) => this.predictImages(images, top ?? 5),
     thumbnail: async ({ path: relPath }) => ({ path: relPath, dataUrl: await sampleThumbnail(this.project.root, relPath, this.project.stateDir) }),
     settings: async () => this.settingsResult(),
+    fleetStatus: async () => fleetStatus(this.project),
     setSettings: async (changes) => this.setSettings(changes),
     exportModel: async () => {
       this.refuseIfReadOnly('export into it');

@@ -10,6 +10,7 @@ import { gaussianSigma } from '../fleet/privacy.js';
 import { FleetTransport, redactUrl } from '../fleet/transport.js';
 import { aggregateOnce, type AggregateResult } from '../fleet/aggregator.js';
 import { UsageError, type Project } from '../project/project.js';
+import type { FleetStatusResult } from '../api/contract.js';
 import { refuseInexactFleetLearner, type FleetVersionSources } from './fleet-update.js';
 
 export interface JoinRequest {
@@ -96,36 +97,10 @@ export async function leaveFleet(project: Project): Promise<FleetLeaveResult> {
   return { command: 'fleet', action: 'leave', left: config.fleet, removedFromBroker, ...(reason ? { reason } : {}) };
 }
 
-export interface FleetDeviceStatus {
-  device: string;
-  self: boolean;
-  version: number | null;
-  /** when the device published this message (its own clock), ISO 8601 */
-  lastHeardAt: string | null;
-  learner: string | null;
-  backbone: string | null;
-  precision: string | null;
-  featureDim: number | null;
-  samples: number;
-  classes: Array<{ name: string; samples: number }>;
-  noisy: boolean;
-  /** why this device's message is not summed here; null when it is */
-  refused: string | null;
-}
+export type { FleetStatusResult };
+export type FleetDeviceStatus = FleetStatusResult['devices'][number];
 
-export interface FleetStatusResult {
-  command: 'fleet';
-  action: 'status';
-  joined: boolean;
-  fleet: string | null;
-  broker: string | null;
-  device: string | null;
-  reachable: boolean;
-  reason?: string;
-  devices: FleetDeviceStatus[];
-  /** what the current version includes (null: no version, or not made in a fleet) */
-  head: { versionId: number; status: 'merged' | 'skipped'; included: FleetVersionSources['included']; refused: FleetVersionSources['refused']; overlap: FleetVersionSources['overlap'] } | null;
-}
+
 
 export async function fleetStatus(project: Project): Promise<FleetStatusResult> {
   const config = readFleetConfig(project.store.settings);
