@@ -150,6 +150,8 @@ describe('desktop UI in a browser (keizoku serve)', () => {
 
       await page.getByRole('button', { name: 'Settings' }).click();
       await page.getByLabel('Learner').waitFor();
+      // Settings → Fleet: this project joined none, and says how to.
+      await expect.poll(() => page.getByTestId('fleet-not-joined').textContent(), WAIT).toContain('keizoku fleet join');
       await shot(page, 'settings');
 
       // Restart the server: everything is as it was.

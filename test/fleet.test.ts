@@ -295,6 +295,22 @@ describe.skipIf(!MOSQUITTO_AVAILABLE)('a fleet of devices sharing statistics thr
     const left = await withProject(root, (project) => leaveFleet(project));
     expect(left).toMatchObject({ left: FLEET, removedFromBroker: false });
   });
+
+  it('the CLI joins with --device as the fleet device id, keeps secrets out of argv, and leaves', () => {
+    const root = tempDir('keizoku-fleet-cli-');
+    addPart(root, 'chair', 0, 1, 2);
+    const joined = runCli(['fleet', 'join', '--root', root, '--broker', 'mqtt://127.0.0.1:1', '--fleet', FLEET, '--device', 'cli-device', '--json']);
+    expect(joined.status, joined.stderr).toBe(0);
+    expect(joined.json()).toMatchObject({ command: 'fleet', action: 'join', fleet: FLEET, device: 'cli-device', reachable: false, noise: null, viaAggregator: false });
+    const withPassword = runCli(['fleet', 'join', '--root', root, '--broker', 'mqtt://user:secret@127.0.0.1:1', '--fleet', FLEET, '--json']);
+    expect(withPassword.status).toBe(2);
+    expect(withPassword.json().error.message).toMatch(/no password in the broker URL/);
+    expect(runCli(['fleet', 'wander', '--root', root]).status).toBe(2);
+    const left = runCli(['fleet', 'leave', '--root', root, '--json']);
+    expect(left.status, left.stderr).toBe(0);
+    expect(left.json()).toMatchObject({ action: 'leave', left: FLEET, removedFromBroker: false });
+    expect(runCli(['fleet', 'status', '--root', root, '--json']).json()).toMatchObject({ joined: false, devices: [] });
+  });
 });
 
 async function retained(broker: Broker, device: string): Promise<Buffer | undefined> {
