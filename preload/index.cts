@@ -23,6 +23,11 @@ const RENDERER_METHODS: ReadonlySet<string> = new Set([
   'setSettings',
   'prepareBackbone',
   'exportModel',
+  'review',
+  'moveSample',
+  'undoMove',
+  'excludeSample',
+  'includeSample',
 ]);
 
 contextBridge.exposeInMainWorld('keizoku', {

@@ -18,6 +18,11 @@ export const RENDERER_METHODS = [
   'setSettings',
   'prepareBackbone',
   'exportModel',
+  'review',
+  'moveSample',
+  'undoMove',
+  'excludeSample',
+  'includeSample',
 ] as const satisfies readonly ApiMethod[];
 
 export type RendererMethod = (typeof RENDERER_METHODS)[number];

@@ -19,6 +19,9 @@ import { StoreStateError } from '../store/store-errors.js';
 import { UpdateInProgressError } from '../store/updates.js';
 import { sampleThumbnail } from '../use-cases/thumbnail.js';
 import { runUpdate } from '../use-cases/update.js';
+import { excludeSample, includeSample } from '../use-cases/review/exclude-sample.js';
+import { moveSample, undoMove } from '../use-cases/review/move-sample.js';
+import { runReview } from '../use-cases/review/review.js';
 import { summarizeVersion, type StoredVersionMetrics } from '../use-cases/version-summary.js';
 import { listVersions, rollback } from '../use-cases/versions.js';
 import { watchProject } from '../use-cases/watch-project.js';
@@ -139,6 +142,11 @@ export class EngineService {
       if (head === null) throw new NoModelError('no model yet: update first, then export');
       return runExport(this.project, exportedModelPath(this.project.stateDir, head));
     },
+    review: async ({ limit }) => runReview(this.project, { limit }),
+    moveSample: async ({ path: relPath, toClass }) => this.changeFiles('move files', () => moveSample(this.project, relPath, toClass)),
+    undoMove: async ({ id }) => this.changeFiles('move files', () => undoMove(this.project, id)),
+    excludeSample: async ({ path: relPath }) => this.changeFiles('exclude files', () => excludeSample(this.project, relPath)),
+    includeSample: async ({ path: relPath }) => this.changeFiles('include files', async () => includeSample(this.project, relPath)),
     prepareBackbone: async () => {
       const project = Project.open({ ...this.projectOptions(), onProgress: (event) => this.emit({ type: 'progress', task: 'backbone', ...event }) });
       try {
@@ -149,6 +157,15 @@ export class EngineService {
       }
     },
   };
+
+  /** Review's file actions: not while an update runs (it has already read the folders). */
+  private async changeFiles<T>(what: string, action: () => Promise<T>): Promise<T> {
+    this.refuseIfReadOnly(what);
+    if (this.update) throw new UpdateInProgressError(`an update is running; ${what} when it has finished`);
+    const result = await action();
+    this.emit({ type: 'changed', what: 'files' });
+    return result;
+  }
 
   private projectOptions(): ProjectOptions {
     return {

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { openDatabase, type Db, type StoreAccess } from './database.js';
 import { EmbeddingStore } from './embeddings.js';
+import { ExclusionStore } from './exclusions.js';
+import { MoveJournal } from './moves.js';
 import { SampleStore } from './samples.js';
 import { SettingsStore } from './settings.js';
 import { UpdateJournal } from './updates.js';
@@ -15,6 +17,8 @@ export class ProjectStore {
   readonly samples: SampleStore;
   readonly versions: VersionStore;
   readonly updates: UpdateJournal;
+  readonly exclusions: ExclusionStore;
+  readonly moves: MoveJournal;
 
   private constructor(
     readonly db: Db,
@@ -28,6 +32,8 @@ export class ProjectStore {
     this.samples = new SampleStore(db);
     this.versions = new VersionStore(db);
     this.updates = new UpdateJournal(db, writable ? stateDir : null);
+    this.exclusions = new ExclusionStore(db);
+    this.moves = new MoveJournal(db);
   }
 
   static open(stateDir: string, access: StoreAccess = 'write'): ProjectStore {

@@ -39,8 +39,11 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     options.signal?.throwIfAborted();
 
     const trainStarted = performance.now();
-    const samples = store.samples.all();
+    // Files excluded on the Review screen are neither trained on nor held out; their split is cleared.
+    const excluded = store.exclusions.paths();
+    const samples = store.samples.all().filter((sample) => !excluded.has(sample.relPath));
     const set = buildTrainingSet(sync.classNames, samples, settings.heldOutFraction);
+    const splits = [...set.splits, ...[...excluded].map((relPath) => ({ relPath, split: null }))];
     const head = store.versions.head();
     const continuesHead =
       head !== undefined && head.backbone === backbone.key && head.learner === learner.id && head.featureDim === backbone.featureDim;
@@ -69,7 +72,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     if (continuesHead && delta.added.length === 0 && delta.removed.length === 0 && addedClasses.length === 0 && removedClasses.length === 0) {
       store.transaction(() => {
         refuseMovedHead(store, head.id);
-        store.samples.setSplits(set.splits);
+        store.samples.setSplits(splits);
         store.updates.finish(updateId, 'unchanged', { versionId: head.id });
       });
       const total = performance.now() - started;
@@ -167,7 +170,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
         set.train,
         replay,
       );
-      store.samples.setSplits(set.splits);
+      store.samples.setSplits(splits);
       project.saveSettings();
       maybeCrash('inside-commit');
       store.updates.finish(updateId, 'committed', {
