@@ -49,18 +49,19 @@ function photoOnSide(className: string, side: 'train' | 'heldout'): string {
  * airplanes / ketch / Motorbikes, 15 photos each, plus an airplane filed under ketch (trained
  * on) and a motorbike filed under airplanes (held out).
  */
-function mislabeledProject(): { root: string; planeInKetch: string; bikeInAirplanes: string } {
+function mislabeledProject(): { root: string; planeInKetch: string; bikeInAirplanes: string; ketch: string[]; airplanes: string[] } {
   const root = tempDir('keizoku-review-');
   addCaltechClasses(root, ['airplanes', 'ketch', 'Motorbikes'], { limit: 15 });
+  const [ketch, airplanes] = ['ketch', 'airplanes'].map((name) => readdirSync(path.join(root, name)).sort().map((file) => `${name}/${file}`));
   copyFileSync(photoOnSide('airplanes', 'train'), path.join(root, 'ketch', 'plane-in-ketch.jpg'));
   copyFileSync(photoOnSide('Motorbikes', 'heldout'), path.join(root, 'airplanes', 'bike-in-airplanes.jpg'));
-  return { root, planeInKetch: 'ketch/plane-in-ketch.jpg', bikeInAirplanes: 'airplanes/bike-in-airplanes.jpg' };
+  return { root, planeInKetch: 'ketch/plane-in-ketch.jpg', bikeInAirplanes: 'airplanes/bike-in-airplanes.jpg', ketch: ketch!, airplanes: airplanes! };
 }
 
 const embeddingCount = (project: Project) => project.store.db.prepare('SELECT count(*) FROM embeddings').pluck().get() as number;
 
 describe('review: what the current version gets wrong', () => {
-  const { root, planeInKetch, bikeInAirplanes } = mislabeledProject();
+  const { root, planeInKetch, bikeInAirplanes, ketch, airplanes } = mislabeledProject();
 
   it('lists the mislabeled held-out file among the mistakes and the mislabeled training file among suspected label errors', async () => {
     const first = await withProject(root, runUpdate);
@@ -127,7 +128,7 @@ describe('review: what the current version gets wrong', () => {
     // A different photo already holds the name in the target class.
     // (a copy of one already there, so the next update has nothing new to learn from it)
     const squatter = path.join(root, 'airplanes', 'plane-in-ketch.jpg');
-    copyFileSync(path.join(root, 'airplanes', 'image_0001.jpg'), squatter);
+    copyFileSync(path.join(root, airplanes[0]!), squatter);
     const squatterBytes = readFileSync(squatter);
     const originalBytes = readFileSync(path.join(root, planeInKetch));
     await withProject(root, async (project) => {
@@ -153,39 +154,40 @@ describe('review: what the current version gets wrong', () => {
 
   it('undoes into a free name when the original one was taken meanwhile', async () => {
     await withProject(root, async (project) => {
-      const moved = await moveSample(project, 'ketch/image_0001.jpg', 'Motorbikes');
-      const taker = path.join(root, 'ketch', 'image_0001.jpg');
+      const moved = await moveSample(project, ketch[0]!, 'Motorbikes');
+      const taker = path.join(root, ketch[0]!);
       writeFileSync(taker, 'not a photo, but a file that must survive');
       const undone = await undoMove(project, moved.move.id);
-      expect(undone.move.undoneTo).toBe('ketch/image_0001 (2).jpg');
+      const freeName = ketch[0]!.replace(/\.jpg$/, ' (2).jpg');
+      expect(undone.move.undoneTo).toBe(freeName);
       expect(readFileSync(taker, 'utf8')).toBe('not a photo, but a file that must survive');
       expect(existsSync(path.join(root, moved.move.to))).toBe(false);
-      expect(project.store.samples.get('ketch/image_0001 (2).jpg')?.className).toBe('ketch');
+      expect(project.store.samples.get(freeName)?.className).toBe('ketch');
     });
   });
 
   it('refuses hostile or impossible moves with clear errors, touching nothing', async () => {
     const outside = tempDir('keizoku-review-outside-');
     writeFileSync(path.join(outside, 'secret.jpg'), 'secret');
-    symlinkSync(path.join(root, 'ketch', 'image_0002.jpg'), path.join(root, 'ketch', 'link.jpg'));
+    symlinkSync(path.join(root, ketch[1]!), path.join(root, 'ketch', 'link.jpg'));
     symlinkSync(path.join(outside, 'secret.jpg'), path.join(root, 'ketch', 'outside-link.jpg'));
     const listing = () => JSON.stringify(['airplanes', 'ketch', 'Motorbikes'].map((name) => readdirSync(path.join(root, name)).sort()));
     const before = listing();
     await withProject(root, async (project) => {
-      for (const hostile of ['../secret.jpg', `${outside}/secret.jpg`, 'ketch/../airplanes/image_0001.jpg', 'ketch/./image_0002.jpg', '.keizoku/keizoku.db', 'ketch\\image_0002.jpg']) {
+      for (const hostile of ['../secret.jpg', `${outside}/secret.jpg`, `ketch/../${airplanes[0]}`, `ketch/./${ketch[1]!.slice(6)}`, '.keizoku/keizoku.db', ketch[1]!.replace('/', '\\')]) {
         await expect(moveSample(project, hostile, 'airplanes'), hostile).rejects.toBeInstanceOf(OutsideProjectError);
       }
       await expect(moveSample(project, 'ketch/outside-link.jpg', 'airplanes')).rejects.toThrow(/outside the project/);
       await expect(moveSample(project, 'ketch/link.jpg', 'airplanes')).rejects.toThrow(/links are not moved/);
       await expect(moveSample(project, 'ketch/no-such.jpg', 'airplanes')).rejects.toThrow(/no such file/);
-      await expect(moveSample(project, 'ketch/image_0002.jpg', 'helicopters')).rejects.toThrow(/no class folder named "helicopters"/);
+      await expect(moveSample(project, ketch[1]!, 'helicopters')).rejects.toThrow(/no class folder named "helicopters"/);
       for (const badClass of ['../x', '.keizoku', '', 'a/b']) {
-        await expect(moveSample(project, 'ketch/image_0002.jpg', badClass), badClass).rejects.toBeInstanceOf(UsageError);
+        await expect(moveSample(project, ketch[1]!, badClass), badClass).rejects.toBeInstanceOf(UsageError);
       }
-      await expect(moveSample(project, 'ketch/image_0002.jpg', 'ketch')).rejects.toThrow(/already in the class/);
+      await expect(moveSample(project, ketch[1]!, 'ketch')).rejects.toThrow(/already in the class/);
       await expect(undoMove(project, 9999)).rejects.toThrow(/no move 9999/);
       await expect(excludeSample(project, '../secret.jpg')).rejects.toBeInstanceOf(OutsideProjectError);
-      expect(() => includeSample(project, 'ketch/image_0003.jpg')).toThrow(/not excluded/);
+      expect(() => includeSample(project, ketch[2]!)).toThrow(/not excluded/);
     });
     expect(listing()).toBe(before);
     expect(readFileSync(path.join(outside, 'secret.jpg'), 'utf8')).toBe('secret');
@@ -193,33 +195,44 @@ describe('review: what the current version gets wrong', () => {
 
   it('moves to the right class reuse the embedding: neither the watcher nor the next update embeds again', async () => {
     const abort = new AbortController();
-    let sawAdd = false;
-    let sawRemove = false;
+    const removed = new Set<string>();
+    const addsInBatch = new Set<string>();
+    const addsDone = new Set<string>();
+    let moveTo: string | undefined;
     let moveId = 0;
+    // Stop once the batch that carried both halves of the move has been handled.
+    const stopWhenSeen = () => {
+      if (moveTo !== undefined && addsDone.has(moveTo) && removed.has(planeInKetch)) abort.abort();
+    };
     let resolveReady: () => void = () => undefined;
     const ready = new Promise<void>((resolve) => (resolveReady = resolve));
     const watching = open(root, {
       onProgress: (event) => {
         if (event.phase !== 'watch') return;
-        if (event.message?.startsWith('watching')) resolveReady();
-        else if (sawAdd && sawRemove) abort.abort(); // the batch with the second of the two events is done
+        if (event.message?.startsWith('watching')) return resolveReady();
+        for (const relPath of addsInBatch) addsDone.add(relPath);
+        stopWhenSeen();
       },
     });
     const embeddingsBefore = embeddingCount(watching);
     const watched = watchProject(watching, abort.signal, (event) => {
-      if (event.kind === 'added' && event.file.relPath === 'airplanes/plane-in-ketch (2).jpg') sawAdd = true;
-      if (event.kind === 'removed' && event.file.relPath === planeInKetch) sawRemove = true;
+      if (event.kind === 'added') addsInBatch.add(event.file.relPath);
+      if (event.kind === 'removed') removed.add(event.file.relPath);
     });
     try {
       await ready;
       await withProject(root, async (project) => {
-        moveId = (await moveSample(project, planeInKetch, 'airplanes')).move.id;
+        const { move } = await moveSample(project, planeInKetch, 'airplanes');
+        moveId = move.id;
+        moveTo = move.to;
       });
+      stopWhenSeen();
       const result = await watched;
       expect(result.embedded).toBe(0);
+      expect(result.fromCache).toBeGreaterThanOrEqual(1);
       expect(embeddingCount(watching)).toBe(embeddingsBefore);
       expect(watching.store.samples.get(planeInKetch)).toBeUndefined();
-      expect(watching.store.samples.get('airplanes/plane-in-ketch (2).jpg')?.status).toBe('ready');
+      expect(watching.store.samples.get(moveTo!)?.status).toBe('ready');
     } finally {
       abort.abort();
       await watched.catch(() => undefined);
@@ -229,11 +242,11 @@ describe('review: what the current version gets wrong', () => {
     expect(updated.status).toBe('committed');
     expect(updated.samples).toMatchObject({ embedded: 0, learned: 1, unlearned: 1 });
     const review = await withProject(root, (project) => {
-      const hash = project.store.samples.get('airplanes/plane-in-ketch (2).jpg')!.contentHash!;
+      const hash = project.store.samples.get(moveTo!)!.contentHash!;
       expect(project.store.versions.members(updated.version.id)).toContainEqual({ contentHash: hash, className: 'airplanes' });
       return runReview(project);
     });
-    expect(review.labelIssues.map((entry) => entry.path)).not.toContain('airplanes/plane-in-ketch (2).jpg');
+    expect(review.labelIssues.map((entry) => entry.path)).not.toContain(moveTo);
     expect(review.moves[0]).toMatchObject({ id: moveId, undoneAt: null });
   });
 
@@ -283,18 +296,19 @@ describe('review: what the current version gets wrong', () => {
     const hostile = runCli(['move', '../../etc/passwd', 'ketch', '--root', root, '--json']);
     expect(hostile.status).toBe(2);
     expect(hostile.json()).toMatchObject({ command: 'move', error: { code: 'usage' } });
-    const noClass = runCli(['move', 'ketch/image_0004.jpg', 'nope', '--root', root, '--json']);
+    const noClass = runCli(['move', ketch[3]!, 'nope', '--root', root, '--json']);
     expect(noClass.json().error.message).toMatch(/no class folder named "nope"/);
-    const excluded = runCli(['exclude', 'ketch/image_0004.jpg', '--root', root, '--json']);
-    expect(ExcludeResultSchema.parse(excluded.json())).toEqual({ command: 'exclude', path: 'ketch/image_0004.jpg', excluded: true });
-    const included = runCli(['include', 'ketch/image_0004.jpg', '--root', root]);
-    expect(included.stdout).toContain('Included ketch/image_0004.jpg');
+    const excluded = runCli(['exclude', ketch[3]!, '--root', root, '--json']);
+    expect(ExcludeResultSchema.parse(excluded.json())).toEqual({ command: 'exclude', path: ketch[3], excluded: true });
+    const included = runCli(['include', ketch[3]!, '--root', root]);
+    expect(included.stdout).toContain(`Included ${ketch[3]}`);
   });
 });
 
 describe('confident learning on given probabilities', () => {
   it('flags a sample confidently of another class and ranks by margin', () => {
-    // 3 classes; rows: clean 0, clean 0, clean 1, clean 1, clean 2, mislabeled (given 0, looks 2), borderline (given 1).
+    // 3 classes; rows: clean 0, clean 0, clean 1, clean 1, clean 2, mislabeled (given 0, looks 2), borderline (given 1), unsure 2.
+    // Thresholds (mean self-confidence): t0 = 0.6, t1 = 0.75, t2 = 0.8.
     const p = [
       [0.9, 0.05, 0.05],
       [0.8, 0.1, 0.1],
@@ -303,12 +317,13 @@ describe('confident learning on given probabilities', () => {
       [0.05, 0.05, 0.9],
       [0.1, 0.05, 0.85],
       [0.1, 0.5, 0.4],
+      [0.1, 0.2, 0.7],
     ];
-    const labels = Int32Array.from([0, 0, 1, 1, 2, 0, 1]);
+    const labels = Int32Array.from([0, 0, 1, 1, 2, 0, 1, 2]);
     const issues = findLabelIssues(Float64Array.from(p.flat()), labels, 3);
     expect(issues.map((issue) => [issue.row, issue.suggested])).toEqual([[5, 2]]);
     expect(issues[0]!.margin).toBeCloseTo(0.75);
     // Rows marked not judged (label −1) neither count nor get flagged.
-    expect(findLabelIssues(Float64Array.from(p.flat()), Int32Array.from([0, 0, 1, 1, 2, -1, 1]), 3)).toEqual([]);
+    expect(findLabelIssues(Float64Array.from(p.flat()), Int32Array.from([0, 0, 1, 1, 2, -1, 1, 2]), 3)).toEqual([]);
   });
 });
