@@ -1,9 +1,10 @@
 // The desktop app's main process: one window, the engine in a worker thread, and nothing
 // else. The renderer reaches the engine only through the preload's typed bridge.
-import { app, BrowserWindow, dialog } from 'electron';
+import { app, BrowserWindow, dialog, shell } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EngineClient } from '../engine/host/engine-client.js';
+import { resolveSampleFile } from '../engine/project/project-paths.js';
 import { hardenApp } from './hardening.js';
 import { registerIpc } from './ipc-bridge.js';
 import { EVENT_CHANNEL } from './ipc-channels.js';
@@ -20,6 +21,7 @@ const bundledModels = app.isPackaged ? path.join(process.resourcesPath, 'models'
 
 let window: BrowserWindow | undefined;
 let engine: EngineClient | undefined;
+let projectRoot: string | undefined;
 const memory = new ProjectMemory(path.join(app.getPath('userData'), 'last-project.json'));
 
 const isAppUrl = (url: string) => url.startsWith(rendererUrlPrefix);
@@ -38,6 +40,7 @@ async function openProject(root: string): Promise<void> {
   const started = await EngineClient.start({ root, modelDir: bundledModels ?? process.env.KEIZOKU_MODEL_DIR });
   started.on('event', (event) => window?.webContents.send(EVENT_CHANNEL, event));
   engine = started;
+  projectRoot = root;
   memory.remember(root);
 }
 
@@ -58,6 +61,16 @@ async function chooseProject(): Promise<string | null> {
   }
 }
 
+/** Review's "Open": only a sample of the open project (resolveSampleFile refuses anything else), in the system's viewer. */
+async function openSample(relPath: string): Promise<string> {
+  if (!projectRoot) return 'no project open';
+  try {
+    return await shell.openPath(resolveSampleFile(projectRoot, relPath));
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
 function rootFromArguments(): string | undefined {
   const index = process.argv.indexOf('--root');
   return index >= 0 ? process.argv[index + 1] : undefined;
@@ -65,7 +78,7 @@ function rootFromArguments(): string | undefined {
 
 async function start(): Promise<void> {
   await app.whenReady();
-  registerIpc({ isTrustedSender: (event) => isTrustedSender(event, window, isAppUrl), engine: () => engine, chooseProject });
+  registerIpc({ isTrustedSender: (event) => isTrustedSender(event, window, isAppUrl), engine: () => engine, chooseProject, openSample });
   const root = rootFromArguments() ?? memory.last();
   if (root) await openProject(path.resolve(root)).catch((error: unknown) => dialog.showErrorBox('Cannot open the project', String(error)));
   window = new BrowserWindow({

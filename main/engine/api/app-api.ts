@@ -123,6 +123,8 @@ export const API = {
     result: PredictResultSchema,
   },
   thumbnail: { request: z.object({ path: z.string().min(1).max(4096) }).strict(), result: ThumbnailResultSchema },
+  /** a sample at up to 1024 px (Review's preview), same form as thumbnail */
+  samplePreview: { request: z.object({ path: samplePath }).strict(), result: ThumbnailResultSchema },
   settings: { request: z.object({}).strict(), result: SettingsResultSchema },
   setSettings: { request: ProjectSettingsSchema.partial().strict(), result: SettingsResultSchema },
   prepareBackbone: { request: z.object({}).strict(), result: z.object({ backbone: z.string(), featureDim: z.number().int() }) },

@@ -23,6 +23,7 @@ export const RENDERER_METHODS = [
   'undoMove',
   'excludeSample',
   'includeSample',
+  'samplePreview',
 ] as const satisfies readonly ApiMethod[];
 
 export type RendererMethod = (typeof RENDERER_METHODS)[number];

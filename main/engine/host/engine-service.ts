@@ -17,7 +17,7 @@ import { DEFAULT_SETTINGS, Project, UsageError, type ProjectOptions, type Projec
 import { DEVICE_CHOICES, type DeviceChoice } from '../runtime/devices.js';
 import { StoreStateError } from '../store/store-errors.js';
 import { UpdateInProgressError } from '../store/updates.js';
-import { sampleThumbnail } from '../use-cases/thumbnail.js';
+import { samplePreview, sampleThumbnail } from '../use-cases/thumbnail.js';
 import { runUpdate } from '../use-cases/update.js';
 import { excludeSample, includeSample } from '../use-cases/review/exclude-sample.js';
 import { moveSample, undoMove } from '../use-cases/review/move-sample.js';
@@ -134,6 +134,7 @@ export class EngineService {
     },
     predictImages: async ({ images, top }) => this.predictImages(images, top ?? 5),
     thumbnail: async ({ path: relPath }) => ({ path: relPath, dataUrl: await sampleThumbnail(this.project.root, relPath, this.project.stateDir) }),
+    samplePreview: async ({ path: relPath }) => ({ path: relPath, dataUrl: await samplePreview(this.project.root, relPath, this.project.stateDir) }),
     settings: async () => this.settingsResult(),
     setSettings: async (changes) => this.setSettings(changes),
     exportModel: async () => {

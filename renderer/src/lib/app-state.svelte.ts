@@ -4,7 +4,7 @@ import type { UpdateResult, VersionsResult } from '../../../main/engine/api/cont
 import { ApiCallError, call, onEngineEvent } from './bridge.js';
 import { EtaTracker } from './eta.js';
 
-export type View = 'classes' | 'results' | 'try' | 'versions' | 'settings';
+export type View = 'classes' | 'results' | 'review' | 'try' | 'versions' | 'settings';
 
 export interface TaskProgress {
   phase: string;

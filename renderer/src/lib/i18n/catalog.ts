@@ -1,8 +1,9 @@
 // Every area's messages, one flat catalog per language. Add an area: import it here.
 import type { Catalog } from './define.js';
 import { common } from './messages/common.js';
+import { review } from './messages/review.js';
 
-const AREAS = [common] as const;
+const AREAS = [common, review] as const;
 
 type AreaKeys<A> = A extends { en: Readonly<Record<infer K, string>> } ? K : never;
 export type MessageKey = AreaKeys<(typeof AREAS)[number]>;
