@@ -1,12 +1,10 @@
 // The Review screen's engine: held-out mistakes, suspected label errors judged out of sample,
 // and the safe file actions (move, undo, exclude) on a real project of Caltech photos with a
 // deliberately mislabeled file in each split.
-import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExcludeResultSchema, MoveResultSchema, ReviewResultSchema } from '../main/engine/api/contract.js';
-import { hashPosition } from '../main/engine/evaluation/index.js';
 import { getLearner, noFeatures } from '../main/engine/learners/index.js';
 import { OutsideProjectError } from '../main/engine/project/project-paths.js';
 import { Project, UsageError, type ProjectOptions } from '../main/engine/project/project.js';
@@ -18,7 +16,8 @@ import { moveSample, undoMove } from '../main/engine/use-cases/review/move-sampl
 import { runReview } from '../main/engine/use-cases/review/review.js';
 import { runUpdate } from '../main/engine/use-cases/update.js';
 import { watchProject } from '../main/engine/use-cases/watch-project.js';
-import { CALTECH_DIR, CORAL_DIR } from './support/paths.js';
+import { photoOnSide } from './support/mislabeled.js';
+import { CORAL_DIR } from './support/paths.js';
 import { addCaltechClasses, runCli, tempDir, TEST_CACHE_DIR } from './support/project.js';
 
 const open = (root: string, extra: Partial<ProjectOptions> = {}) => Project.open({ root, modelDir: CORAL_DIR, cacheDir: TEST_CACHE_DIR, device: 'cpu', ...extra });
@@ -30,19 +29,6 @@ async function withProject<T>(root: string, fn: (project: Project) => Promise<T>
   } finally {
     project.close();
   }
-}
-
-const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-
-/** The first Caltech test photo of `className` whose content lands on the wanted side of the held-out split (fraction 0.2). */
-function photoOnSide(className: string, side: 'train' | 'heldout'): string {
-  const dir = path.join(CALTECH_DIR, 'test', className);
-  const file = readdirSync(dir)
-    .sort()
-    .map((name) => path.join(dir, name))
-    .find((candidate) => (side === 'heldout' ? hashPosition(sha256(candidate)) < 0.15 : hashPosition(sha256(candidate)) > 0.5));
-  if (!file) throw new Error(`no ${className} test photo on the ${side} side`);
-  return file;
 }
 
 /**
