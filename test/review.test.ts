@@ -14,6 +14,7 @@ import { excludeSample, includeSample } from '../main/engine/use-cases/review/ex
 import { findLabelIssues } from '../main/engine/use-cases/review/label-issues.js';
 import { moveSample, undoMove } from '../main/engine/use-cases/review/move-sample.js';
 import { runReview } from '../main/engine/use-cases/review/review.js';
+import { projectOverview } from '../main/engine/use-cases/overview.js';
 import { runUpdate } from '../main/engine/use-cases/update.js';
 import { watchProject } from '../main/engine/use-cases/watch-project.js';
 import { photoOnSide } from './support/mislabeled.js';
@@ -107,6 +108,29 @@ describe('review: what the current version gets wrong', () => {
       // …and not what the head (which saw them) says.
       const head = await learner.predict(state, select(inFold).features, inFold.length);
       expect(inFold.some((row, i) => Math.abs(head[i * C]! - fit.scores[row * C]!) > 1e-3)).toBe(true);
+    });
+  });
+
+  it('judges gradient-trained learners by an analytic stand-in, on pooled activations for finetune', async () => {
+    await withProject(root, async (project) => {
+      const { version, learner, state, backbone } = await loadHeadModel(project);
+      const members = project.store.versions.members(version.id);
+      const dim = backbone.featureDim;
+      const features = project.store.embeddings.matrix(members.map((member) => member.contentHash), backbone.key, dim);
+      const rows = { features, labels: members.map((member) => member.className), keys: members.map((member) => member.contentHash), count: members.length, dim };
+      const standIn = await crossFittedScores('replay', learner, state, rows);
+      expect(standIn.method).toBe('analytic-stand-in');
+      // analytic itself is exact, so the stand-in for the same features gives the same scores.
+      const exact = await crossFittedScores('analytic', learner, state, rows);
+      standIn.scores.forEach((score, i) => expect(score).toBeCloseTo(exact.scores[i]!, 3));
+      // Activations [dim, 2, 2] whose four cells repeat each feature pool back to the features.
+      const activations = new Float32Array(rows.count * dim * 4);
+      for (let row = 0; row < rows.count; row++) for (let j = 0; j < dim; j++) activations.fill(features[row * dim + j]!, (row * dim + j) * 4, (row * dim + j + 1) * 4);
+      const pooled = await crossFittedScores('finetune', learner, state, { ...rows, features: activations, dim: dim * 4 }, [dim, 2, 2]);
+      pooled.scores.forEach((score, i) => expect(score).toBeCloseTo(exact.scores[i]!, 3));
+      const planted = members.findIndex((member) => member.className === 'ketch' && project.store.samples.get(planeInKetch)?.contentHash === member.contentHash);
+      const C = exact.classNames.length;
+      expect(standIn.scores[planted * C + exact.classNames.indexOf('airplanes')]).toBeGreaterThan(standIn.scores[planted * C + exact.classNames.indexOf('ketch')]!);
     });
   });
 
@@ -242,6 +266,8 @@ describe('review: what the current version gets wrong', () => {
       ExcludeResultSchema.parse(await excludeSample(project, trained));
       return trained;
     });
+    // The next update has something to do: unlearn it.
+    expect((await withProject(root, projectOverview)).hasChanges).toBe(true);
     const without = await withProject(root, runUpdate);
     expect(without.samples).toMatchObject({ learned: 0, unlearned: 1, embedded: 0 });
     const hash = await withProject(root, async (project) => {

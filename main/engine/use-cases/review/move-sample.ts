@@ -17,9 +17,9 @@ import { folderWithoutLinks, locateClassFolder, locateSample } from './sample-lo
  */
 export async function moveSample(project: Project, relPath: string, toClass: string): Promise<MoveResult> {
   refuseReadOnly(project, 'move files');
+  const targetDir = await locateClassFolder(project, toClass);
   const { absPath, row } = await locateSample(project, relPath);
   if (row.className === toClass) throw new UsageError(`${relPath} is already in the class "${toClass}"`);
-  const targetDir = await locateClassFolder(project, toClass);
   const name = await linkUnderFreeName(absPath, targetDir, path.basename(absPath));
   if (name === null) throw new UsageError(`no free name left for ${path.basename(absPath)} in "${toClass}"`);
   const toPath = `${toClass}/${name}`;
