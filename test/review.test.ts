@@ -13,6 +13,7 @@ import { crossFittedScores, FOLDS } from '../main/engine/use-cases/review/cross-
 import { excludeSample, includeSample } from '../main/engine/use-cases/review/exclude-sample.js';
 import { findLabelIssues } from '../main/engine/use-cases/review/label-issues.js';
 import { moveSample, undoMove } from '../main/engine/use-cases/review/move-sample.js';
+import { outOfSampleProbabilities } from '../main/engine/use-cases/review/out-of-sample.js';
 import { runReview } from '../main/engine/use-cases/review/review.js';
 import { projectOverview } from '../main/engine/use-cases/overview.js';
 import { runUpdate } from '../main/engine/use-cases/update.js';
@@ -118,6 +119,9 @@ describe('review: what the current version gets wrong', () => {
       const dim = backbone.featureDim;
       const features = project.store.embeddings.matrix(members.map((member) => member.contentHash), backbone.key, dim);
       const rows = { features, labels: members.map((member) => member.className), keys: members.map((member) => member.contentHash), count: members.length, dim };
+      // Computed once per version and open store: the Review screen's reloads reuse it.
+      const model = { version, learner, state, backbone };
+      expect(await outOfSampleProbabilities(project.store, model)).toBe(await outOfSampleProbabilities(project.store, model));
       const standIn = await crossFittedScores('replay', learner, state, rows);
       expect(standIn.method).toBe('analytic-stand-in');
       // analytic itself is exact, so the stand-in for the same features gives the same scores.

@@ -1,15 +1,15 @@
 import type { ReviewResult } from '../../api/contract.js';
 import { argmaxClassNames } from '../../evaluation/accuracy-report.js';
-import { calibrateOnHeldOut, versionTemperature } from '../../evaluation/confidence.js';
+import { versionTemperature } from '../../evaluation/confidence.js';
 import { confidences } from '../../evaluation/calibration.js';
 import type { Project } from '../../project/project.js';
 import type { SampleRow } from '../../store/samples.js';
 import { loadHeadModel } from '../head-model.js';
 import { memberKey } from '../training-set.js';
 import { movableClassFolders } from './class-folders.js';
-import { crossFittedScores } from './cross-fit.js';
 import { findLabelIssues } from './label-issues.js';
 import { describeMove } from './move-sample.js';
+import { outOfSampleProbabilities } from './out-of-sample.js';
 
 export const DEFAULT_REVIEW_LIMIT = 50;
 /** Moves listed for undo on the Review screen. */
@@ -62,48 +62,31 @@ export async function runReview(project: Project, options: { limit?: number } = 
   }
   const heldOutMs = performance.now() - heldOutStarted;
 
-  // Suspected label errors among the head's training members that still have a file.
+  // Suspected label errors among the head's training members that still have a file; thresholds
+  // (per-class mean self-confidence) over those judged now.
   const issuesStarted = performance.now();
-  const headMembers = new Set(store.versions.members(version.id).map(memberKey));
-  const training = usable.filter((row) => row.split === 'train' && headMembers.has(memberKey({ contentHash: row.contentHash!, className: row.className })));
-  const members = distinctMembers(training);
-  let labelIssues: ReviewResult['labelIssues'] = [];
-  let judgedRows = 0;
-  let method: ReviewResult['training']['method'] = 'exact';
-  let folds = 0;
-  if (members.length > 0) {
-    const fit = await crossFittedScores(version.learner, learner, state, {
-      features: store.embeddings.matrix(members.map((member) => member.contentHash), backbone.key, dim),
-      labels: members.map((member) => member.className),
-      keys: members.map((member) => member.contentHash),
-      count: members.length,
-      dim,
-    }, backbone.fineTuning?.cutShape);
-    method = fit.method;
-    folds = fit.folds;
-    const C = classNames.length;
-    const judgedIndex = members.flatMap((_, i) => (fit.judged[i] ? [i] : []));
-    const judgedScores = new Float32Array(judgedIndex.length * C);
-    judgedIndex.forEach((member, i) => judgedScores.set(fit.scores.subarray(member * C, (member + 1) * C), i * C));
-    const judgedLabels = judgedIndex.map((member) => members[member]!.className);
-    // The out-of-sample scores are themselves held out: the temperature is fitted on them.
-    const { temperature: crossTemperature } = calibrateOnHeldOut(judgedScores, judgedLabels, classNames);
-    const probabilities = new Float64Array(judgedIndex.length * C);
-    judgedIndex.forEach((_, i) => probabilities.set(confidences(judgedScores.subarray(i * C, (i + 1) * C), crossTemperature), i * C));
-    const column = new Map(classNames.map((name, index) => [name, index]));
-    const issues = findLabelIssues(probabilities, Int32Array.from(judgedLabels, (label) => column.get(label)!), C);
-    labelIssues = issues.flatMap((issue) =>
-      members[judgedIndex[issue.row]!]!.paths.map((path) => ({
-        path,
-        givenClass: classNames[issue.given]!,
-        suggestedClass: classNames[issue.suggested]!,
-        givenConfidence: issue.givenProbability,
-        suggestedConfidence: issue.suggestedProbability,
-        margin: issue.margin,
-      })),
-    );
-    judgedRows = judgedIndex.reduce((sum, member) => sum + members[member]!.paths.length, 0);
-  }
+  const outOfSample = await outOfSampleProbabilities(store, { version, learner, state, backbone });
+  const training = usable.filter((row) => row.split === 'train' && outOfSample.rowOf.has(memberKey({ contentHash: row.contentHash!, className: row.className })));
+  const members = distinctMembers(training).filter((member) => outOfSample.judged[outOfSample.rowOf.get(memberKey(member))!]);
+  const C = classNames.length;
+  const probabilities = new Float64Array(members.length * C);
+  members.forEach((member, i) => {
+    const row = outOfSample.rowOf.get(memberKey(member))!;
+    probabilities.set(outOfSample.probabilities.subarray(row * C, (row + 1) * C), i * C);
+  });
+  const column = new Map(classNames.map((name, index) => [name, index]));
+  const labelIssues: ReviewResult['labelIssues'] = findLabelIssues(probabilities, Int32Array.from(members, (member) => column.get(member.className)!), C).flatMap((issue) =>
+    members[issue.row]!.paths.map((path) => ({
+      path,
+      givenClass: classNames[issue.given]!,
+      suggestedClass: classNames[issue.suggested]!,
+      givenConfidence: issue.givenProbability,
+      suggestedConfidence: issue.suggestedProbability,
+      margin: issue.margin,
+    })),
+  );
+  const judgedRows = members.reduce((sum, member) => sum + member.paths.length, 0);
+  const { method, folds } = outOfSample;
   const labelIssuesMs = performance.now() - issuesStarted;
 
   return {
