@@ -180,6 +180,20 @@ describe('review: what the current version gets wrong', () => {
     });
   });
 
+  it('moves onto a name whose file is gone but whose samples row was left behind', async () => {
+    await withProject(root, async (project) => {
+      const source = project.store.samples.get(ketch[4]!)!;
+      const stale = `Motorbikes/${ketch[4]!.slice('ketch/'.length)}`;
+      project.store.samples.upsertMany([{ relPath: stale, className: 'Motorbikes', contentHash: null, size: 1, mtimeMs: 1, status: 'failed', reason: 'gone' }]);
+      const moved = await moveSample(project, ketch[4]!, 'Motorbikes');
+      expect(moved.move.to).toBe(stale);
+      expect(project.store.samples.get(stale)).toMatchObject({ className: 'Motorbikes', contentHash: source.contentHash, status: 'ready' });
+      await undoMove(project, moved.move.id);
+      expect(project.store.samples.get(ketch[4]!)).toEqual(source);
+      expect(project.store.samples.get(stale)).toBeUndefined();
+    });
+  });
+
   it('refuses hostile or impossible moves with clear errors, touching nothing', async () => {
     const outside = tempDir('keizoku-review-outside-');
     writeFileSync(path.join(outside, 'secret.jpg'), 'secret');

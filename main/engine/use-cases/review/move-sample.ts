@@ -27,6 +27,8 @@ export async function moveSample(project: Project, relPath: string, toClass: str
     const { store } = project;
     return store.transaction(() => {
       const moveId = store.moves.record({ fromPath: relPath, toPath, fromSplit: row.split });
+      // The name was free on disk, so a row under it is stale (a file deleted while nothing watched).
+      store.samples.deleteMany([toPath]);
       store.samples.rename(relPath, toPath, toClass, null);
       store.exclusions.rename(relPath, toPath);
       return moveId;
@@ -59,6 +61,7 @@ export async function undoMove(project: Project, moveId: number): Promise<MoveRe
   await settle(project, absPath, path.join(dir, name), () => {
     const { store } = project;
     store.transaction(() => {
+      store.samples.deleteMany([restoredPath]);
       store.samples.rename(move.toPath, restoredPath, fromParts[0]!, split);
       store.exclusions.rename(move.toPath, restoredPath);
       store.moves.markUndone(moveId, restoredPath);
