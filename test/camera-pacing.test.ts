@@ -2,22 +2,27 @@
 // never lose one, at most one live prediction in flight (frames dropped meanwhile), the rate
 // shown, and the captured files' names.
 import { describe, expect, it } from 'vitest';
-import { CaptureBatcher, clampFrameRate, DEFAULT_CAPTURE_FPS, frameIntervalMs, RateMeter, SingleFlight } from '../renderer/src/lib/camera-pacing.js';
+import { CAPTURE_RATE, CaptureBatcher, clampRate, LIVE_RATE, RateMeter, SingleFlight, tickIntervalMs } from '../renderer/src/lib/camera-pacing.js';
 import { captureFileName } from '../renderer/src/lib/capture-names.js';
 import { unusableNameReason } from '../main/engine/use-cases/import-files.js';
 
 const frame = (name: string, bytes = 10) => ({ fileName: name, bytes: new Blob([new Uint8Array(bytes)]) });
 
-describe('capture rate', () => {
-  it('keeps the rate within 1–15 frames/s and whole', () => {
-    expect(clampFrameRate(0)).toBe(1);
-    expect(clampFrameRate(-3)).toBe(1);
-    expect(clampFrameRate(40)).toBe(15);
-    expect(clampFrameRate(7.6)).toBe(8);
-    expect(clampFrameRate(Number.NaN)).toBe(DEFAULT_CAPTURE_FPS);
-    expect(DEFAULT_CAPTURE_FPS).toBe(8);
-    expect(frameIntervalMs(8)).toBe(125);
-    expect(frameIntervalMs(100)).toBeCloseTo(1000 / 15);
+describe('rates', () => {
+  it('keeps the capture rate within 1–15 frames/s and whole, 8 by default', () => {
+    expect(clampRate(0, CAPTURE_RATE)).toBe(1);
+    expect(clampRate(-3, CAPTURE_RATE)).toBe(1);
+    expect(clampRate(40, CAPTURE_RATE)).toBe(15);
+    expect(clampRate(7.6, CAPTURE_RATE)).toBe(8);
+    expect(clampRate(Number.NaN, CAPTURE_RATE)).toBe(8);
+    expect(tickIntervalMs(8, CAPTURE_RATE)).toBe(125);
+    expect(tickIntervalMs(100, CAPTURE_RATE)).toBeCloseTo(1000 / 15);
+  });
+
+  it('lets the live preview ask for up to 30 predictions/s, 10 by default', () => {
+    expect(clampRate(100, LIVE_RATE)).toBe(30);
+    expect(clampRate(Number.POSITIVE_INFINITY, LIVE_RATE)).toBe(10);
+    expect(tickIntervalMs(10, LIVE_RATE)).toBe(100);
   });
 });
 

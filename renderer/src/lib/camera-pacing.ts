@@ -2,19 +2,27 @@
 // rate, batching captured frames into import requests, at most one live prediction in flight,
 // and the achieved rate.
 
-export const MIN_CAPTURE_FPS = 1;
-export const MAX_CAPTURE_FPS = 15;
-export const DEFAULT_CAPTURE_FPS = 8;
-
-/** A whole number of frames per second within 1–15; anything unreadable is the default. */
-export function clampFrameRate(fps: number): number {
-  if (!Number.isFinite(fps)) return DEFAULT_CAPTURE_FPS;
-  return Math.min(MAX_CAPTURE_FPS, Math.max(MIN_CAPTURE_FPS, Math.round(fps)));
+export interface RateLimits {
+  min: number;
+  max: number;
+  /** used when the value cannot be read */
+  fallback: number;
 }
 
-/** Milliseconds between frames at `fps` (clamped). */
-export function frameIntervalMs(fps: number): number {
-  return 1000 / clampFrameRate(fps);
+/** Frames per second while recording samples. */
+export const CAPTURE_RATE: RateLimits = { min: 1, max: 15, fallback: 8 };
+/** Predictions per second asked for by the live preview (the engine may answer fewer). */
+export const LIVE_RATE: RateLimits = { min: 1, max: 30, fallback: 10 };
+
+/** A whole number within the limits; anything unreadable is the fallback. */
+export function clampRate(rate: number, limits: RateLimits): number {
+  if (!Number.isFinite(rate)) return limits.fallback;
+  return Math.min(limits.max, Math.max(limits.min, Math.round(rate)));
+}
+
+/** Milliseconds between ticks at `rate` per second (clamped). */
+export function tickIntervalMs(rate: number, limits: RateLimits): number {
+  return 1000 / clampRate(rate, limits);
 }
 
 export interface CapturedFrame {
