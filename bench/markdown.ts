@@ -98,6 +98,7 @@ const SECTION_TITLES: Record<SectionId, string> = {
   training: 'Training steps and analytic update',
   peers: 'Against Teachable Machine',
   scale: 'Scale: update time and memory against project size',
+  live: 'Live camera predictions per second',
 };
 
 /**

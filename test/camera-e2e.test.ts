@@ -96,7 +96,7 @@ describe('camera capture and live preview (fake camera)', () => {
       await expect.poll(() => card.textContent(), WAIT).toContain(`${total} samples`);
       expect(await card.textContent()).toContain('new class');
       // The dialog stopped the camera when it closed.
-      expect(await page.evaluate(() => document.querySelectorAll('video').length)).toBe(0);
+      expect(await page.locator('video').count()).toBe(0);
 
       await page.getByRole('button', { name: /Update/ }).click();
       await page.getByRole('heading', { name: 'Version 2' }).waitFor(WAIT);
@@ -115,7 +115,7 @@ describe('camera capture and live preview (fake camera)', () => {
       const answered = () => page.locator('[data-answered]').getAttribute('data-answered').then(Number);
       await expect.poll(answered, WAIT).toBeGreaterThanOrEqual(5);
       await page.getByRole('button', { name: 'Stop camera' }).click();
-      expect(await page.evaluate(() => document.querySelectorAll('video').length)).toBe(0);
+      expect(await page.locator('video').count()).toBe(0);
       expect(cspViolations).toEqual([]);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- keizoku serve stderr ---\n${server.output().stderr}`, { cause: error });
@@ -136,7 +136,7 @@ describe('camera capture and live preview (fake camera)', () => {
       expect(server.url).toContain(`token=${token}`); // serve prints its address with the token
       await page.goto(server.url);
       await page.locator('[data-class="ketch"]').waitFor(WAIT);
-      expect(await page.evaluate(() => window.isSecureContext)).toBe(false);
+      expect(await page.evaluate(() => (globalThis as unknown as { isSecureContext: boolean }).isSecureContext)).toBe(false);
       await page.getByRole('button', { name: 'Capture from camera…' }).click();
       const alert = page.getByRole('dialog').getByRole('alert');
       await alert.waitFor(WAIT);
