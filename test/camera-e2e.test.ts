@@ -98,6 +98,13 @@ describe('camera capture and live preview (fake camera)', () => {
       // The dialog stopped the camera when it closed.
       expect(await page.locator('video').count()).toBe(0);
 
+      // A card's own capture button starts on its class; Escape closes the dialog.
+      await page.getByRole('button', { name: 'Capture samples of ketch from a camera' }).click();
+      expect(await dialog.getByLabel(/^Class/).inputValue()).toBe('ketch');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      expect(readdirSync(path.join(root, 'ketch')).filter((file) => file.startsWith('capture-'))).toEqual([]);
+
       await page.getByRole('button', { name: /Update/ }).click();
       await page.getByRole('heading', { name: 'Version 2' }).waitFor(WAIT);
       const perClass = page.locator('table.per-class');

@@ -12,7 +12,6 @@ import { CancelledError } from '../api/error-codes.js';
 import { learnerDescriptionsFor } from '../learners/descriptions.js';
 import { learnerIds } from '../learners/registry.js';
 import { projectOverview } from '../use-cases/overview.js';
-import { runPredict } from '../use-cases/predict.js';
 import { DEFAULT_SETTINGS, Project, UsageError, type ProjectOptions, type ProjectSettings } from '../project/project.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../runtime/devices.js';
 import { StoreStateError } from '../store/store-errors.js';
@@ -22,6 +21,7 @@ import { runUpdate } from '../use-cases/update.js';
 import { summarizeVersion, type StoredVersionMetrics } from '../use-cases/version-summary.js';
 import { listVersions, rollback } from '../use-cases/versions.js';
 import { watchProject } from '../use-cases/watch-project.js';
+import { WarmPredictor } from '../use-cases/warm-predictor.js';
 
 /** Where the engine finds its project and backbone files; the rest comes from saved settings. */
 export interface EngineOptions {
@@ -58,6 +58,8 @@ export class EngineService {
   private lastReconcile = 0;
   /** the state folder cannot be written (read-only media): versions, results and predictions only */
   private readOnly = false;
+  /** keeps the model and backbone session open between predictions (the live camera asks several a second) */
+  private readonly predictor = new WarmPredictor();
 
   constructor(
     private readonly options: EngineOptions,
@@ -204,7 +206,7 @@ export class EngineService {
         }),
       );
       const nameOf = new Map(files.map((entry) => [entry.file, entry.name]));
-      const result = await runPredict(project, files.map((entry) => entry.file), top);
+      const result = await this.predictor.predict(project, files.map((entry) => entry.file), top);
       this.noteDevice(result.device);
       const rename = (p: string) => nameOf.get(path.resolve(p)) ?? nameOf.get(p) ?? path.basename(p);
       return {
@@ -358,6 +360,7 @@ export class EngineService {
     clearTimeout(this.reconcileTimer);
     this.update?.abort.abort(new Error('closing'));
     await this.stopWatcher();
+    await this.predictor.close();
     this.project.close();
   }
 }

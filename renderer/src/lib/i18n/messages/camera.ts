@@ -4,6 +4,8 @@ import { defineMessages } from '../define.js';
 export const camera = defineMessages(
   {
     'camera.open': 'Capture from camera…',
+    'camera.captureShort': 'Capture…',
+    'camera.captureInto': 'Capture samples of {className} from a camera',
     'camera.captureTitle': 'Capture samples from a camera',
     'camera.done': 'Done',
     'camera.saving': 'Saving…',
@@ -43,6 +45,8 @@ export const camera = defineMessages(
   },
   {
     'camera.open': 'カメラで撮影…',
+    'camera.captureShort': '撮影…',
+    'camera.captureInto': '{className} のサンプルをカメラで撮影',
     'camera.captureTitle': 'カメラでサンプルを撮影',
     'camera.done': '完了',
     'camera.saving': '保存中…',
