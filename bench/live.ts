@@ -161,7 +161,7 @@ export async function liveBench(context: BenchContext): Promise<SectionOutput> {
     };
     // Each frame is predicted once (the embedding cache would answer a repeat): half warm, half cold.
     const predictor = new WarmPredictor();
-    const warm = await callsPerSecond('engine warm', (project, file) => predictor.predict(project, [file], 3), files.slice(0, half));
+    const warm = await callsPerSecond('engine warm', (project, file) => predictor.predict(project, [file], { top: 3, keepEmbeddings: false }), files.slice(0, half));
     await predictor.close();
     const cold = await callsPerSecond('engine cold', (project, file) => runPredict(project, [file], 3), files.slice(half));
     const engineRate = warm.rate;

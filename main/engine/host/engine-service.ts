@@ -21,6 +21,7 @@ import { runUpdate } from '../use-cases/update.js';
 import { summarizeVersion, type StoredVersionMetrics } from '../use-cases/version-summary.js';
 import { listVersions, rollback } from '../use-cases/versions.js';
 import { watchProject } from '../use-cases/watch-project.js';
+import type { PredictOptions } from '../use-cases/predict.js';
 import { WarmPredictor } from '../use-cases/warm-predictor.js';
 
 /** Where the engine finds its project and backbone files; the rest comes from saved settings. */
@@ -131,7 +132,7 @@ export class EngineService {
       this.emit({ type: 'changed', what: 'files' });
       return result;
     },
-    predictImages: async ({ images, top }) => this.predictImages(images, top ?? 5),
+    predictImages: async ({ images, top, keepEmbeddings }) => this.predictImages(images, { top: top ?? 5, keepEmbeddings }),
     thumbnail: async ({ path: relPath }) => ({ path: relPath, dataUrl: await sampleThumbnail(this.project.root, relPath, this.project.stateDir) }),
     settings: async () => this.settingsResult(),
     setSettings: async (changes) => this.setSettings(changes),
@@ -194,7 +195,7 @@ export class EngineService {
     }
   }
 
-  private async predictImages(images: ReadonlyArray<{ name: string; dataBase64: string }>, top: number): Promise<ApiResult<'predictImages'>> {
+  private async predictImages(images: ReadonlyArray<{ name: string; dataBase64: string }>, options: PredictOptions): Promise<ApiResult<'predictImages'>> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'keizoku-predict-'));
     const project = Project.open({ ...this.projectOptions(), onProgress: (event) => this.emit({ type: 'progress', task: 'predict', ...event }) });
     try {
@@ -206,7 +207,7 @@ export class EngineService {
         }),
       );
       const nameOf = new Map(files.map((entry) => [entry.file, entry.name]));
-      const result = await this.predictor.predict(project, files.map((entry) => entry.file), top);
+      const result = await this.predictor.predict(project, files.map((entry) => entry.file), options);
       this.noteDevice(result.device);
       const rename = (p: string) => nameOf.get(path.resolve(p)) ?? nameOf.get(p) ?? path.basename(p);
       return {

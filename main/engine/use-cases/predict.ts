@@ -15,10 +15,17 @@ export async function runPredict(project: Project, files: readonly string[], top
   const model = await loadHeadModel(project);
   const runtime = new FeatureRuntime(model.backbone, project.options.device ?? 'auto');
   try {
-    return await predictWithModel(project, model, runtime, files, top, started);
+    return await predictWithModel(project, model, runtime, files, { top }, started);
   } finally {
     await runtime.close();
   }
+}
+
+/** What a prediction is asked for besides its files. */
+export interface PredictOptions {
+  top: number;
+  /** false: do not add these images' embeddings to the cache (camera frames, never seen again) */
+  keepEmbeddings?: boolean;
 }
 
 /** Top-k classes for each image file, from a loaded model and an open backbone runtime (kept by the caller). */
@@ -27,12 +34,12 @@ export async function predictWithModel(
   model: HeadModel,
   runtime: FeatureRuntime,
   files: readonly string[],
-  top: number,
+  { top, keepEmbeddings = true }: PredictOptions,
   started = performance.now(),
 ): Promise<PredictResult> {
   const { version, learner, state } = model;
   const jobs = files.map((file) => ({ absPath: path.resolve(file), relPath: file }));
-  const { vectors, failed } = await embedFilesCached(project, runtime, jobs);
+  const { vectors, failed } = await embedFilesCached(project, runtime, jobs, { keep: keepEmbeddings });
   const classNames = learner.classNames(state);
   const temperature = versionTemperature(version);
   const predictions: PredictResult['predictions'] = [];

@@ -2,7 +2,7 @@ import type { PredictResult } from '../api/contract.js';
 import type { Project } from '../project/project.js';
 import { FeatureRuntime } from '../runtime/feature-runtime.js';
 import { loadHeadModel } from './head-model.js';
-import { predictWithModel, type HeadModel } from './predict.js';
+import { predictWithModel, type HeadModel, type PredictOptions } from './predict.js';
 
 /** An idle predictor lets its backbone session go after this long (memory back to the app). */
 const IDLE_RELEASE_MS = 30_000;
@@ -21,13 +21,13 @@ export class WarmPredictor {
   /** how many times the model was loaded and a session opened (tests check the reuse) */
   loads = 0;
 
-  predict(project: Project, files: readonly string[], top: number): Promise<PredictResult> {
-    const run = this.queue.then(() => this.predictNow(project, files, top));
+  predict(project: Project, files: readonly string[], options: PredictOptions): Promise<PredictResult> {
+    const run = this.queue.then(() => this.predictNow(project, files, options));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async predictNow(project: Project, files: readonly string[], top: number): Promise<PredictResult> {
+  private async predictNow(project: Project, files: readonly string[], options: PredictOptions): Promise<PredictResult> {
     const started = performance.now();
     clearTimeout(this.idleTimer);
     const head = project.store.versions.head();
@@ -40,7 +40,7 @@ export class WarmPredictor {
       this.loads++;
     }
     try {
-      return await predictWithModel(project, this.warm.model, this.warm.runtime, files, top, started);
+      return await predictWithModel(project, this.warm.model, this.warm.runtime, files, options, started);
     } finally {
       this.idleTimer = setTimeout(() => void this.close(), IDLE_RELEASE_MS);
       this.idleTimer.unref?.();
