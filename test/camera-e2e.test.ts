@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,16 @@ import { addCaltechClasses, runCli, tempDir } from './support/project.js';
 
 const WAIT = { timeout: 150_000, interval: 250 };
 const CAPTURE_NAME = /^capture-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-\d{4,}\.jpg$/;
+
+/** Rows in the project's embedding cache. */
+function cachedEmbeddings(root: string): number {
+  const db = new Database(path.join(root, '.keizoku', 'keizoku.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM embeddings').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
 
 const nonLoopbackAddress = Object.values(os.networkInterfaces())
   .flat()
@@ -112,6 +123,7 @@ describe('camera capture and live preview (fake camera)', () => {
 
       // Try it: the live camera sees the fake camera's pattern, which is what "webcam" learned.
       await page.getByRole('button', { name: 'Try it' }).click();
+      const embeddingsBefore = cachedEmbeddings(root);
       await page.getByRole('button', { name: 'Start camera' }).click();
       const live = page.getByRole('list', { name: 'Live predictions' });
       await live.waitFor(WAIT);
@@ -123,6 +135,8 @@ describe('camera capture and live preview (fake camera)', () => {
       await expect.poll(answered, WAIT).toBeGreaterThanOrEqual(5);
       await page.getByRole('button', { name: 'Stop camera' }).click();
       expect(await page.locator('video').count()).toBe(0);
+      // Live frames are not added to the project's embedding cache.
+      expect(cachedEmbeddings(root)).toBe(embeddingsBefore);
       expect(cspViolations).toEqual([]);
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- keizoku serve stderr ---\n${server.output().stderr}`, { cause: error });
