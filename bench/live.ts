@@ -195,7 +195,8 @@ export async function liveBench(context: BenchContext): Promise<SectionOutput> {
           rows,
           reading: [
             `The live view answered ${fixed(runs.at(-1)?.achieved, 1)} predictions/s when asked for 30 (${ratio(runs.at(-1)?.achieved, engineRate)} the engine's own rate of ${fixed(engineRate, 1)}/s on the same frames); ` +
-              `the gap is the browser's frame grab and JPEG encode, base64, HTTP, the engine worker and opening the project per request. ` +
+              `the gap is the browser's frame grab and JPEG encode, base64, HTTP, the engine worker and opening the project per request, ` +
+              `and Chromium itself (drawing the fake camera, encoding frames) sharing the cores during the live rows but not during the reference. ` +
               `Asking for more than the engine can answer costs nothing: frames are skipped while a request is in flight.`,
           ],
         },
