@@ -12,7 +12,6 @@ import { CancelledError } from '../api/error-codes.js';
 import { learnerDescriptionsFor } from '../learners/descriptions.js';
 import { learnerIds } from '../learners/registry.js';
 import { projectOverview } from '../use-cases/overview.js';
-import { runPredict } from '../use-cases/predict.js';
 import { DEFAULT_SETTINGS, headBackboneId, Project, UsageError, type ProjectOptions, type ProjectSettings } from '../project/project.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../runtime/devices.js';
 import { StoreStateError } from '../store/store-errors.js';
@@ -22,6 +21,8 @@ import { runUpdate } from '../use-cases/update.js';
 import { summarizeVersion, type StoredVersionMetrics } from '../use-cases/version-summary.js';
 import { listVersions, rollback } from '../use-cases/versions.js';
 import { watchProject } from '../use-cases/watch-project.js';
+import type { PredictOptions } from '../use-cases/predict.js';
+import { WarmPredictor } from '../use-cases/warm-predictor.js';
 
 /** Where the engine finds its project and backbone files; the rest comes from saved settings. */
 export interface EngineOptions {
@@ -58,6 +59,8 @@ export class EngineService {
   private lastReconcile = 0;
   /** the state folder cannot be written (read-only media): versions, results and predictions only */
   private readOnly = false;
+  /** keeps the model and backbone session open between predictions (the live camera asks several a second) */
+  private readonly predictor = new WarmPredictor();
 
   constructor(
     private readonly options: EngineOptions,
@@ -129,7 +132,7 @@ export class EngineService {
       this.emit({ type: 'changed', what: 'files' });
       return result;
     },
-    predictImages: async ({ images, top }) => this.predictImages(images, top ?? 5),
+    predictImages: async ({ images, top, keepEmbeddings }) => this.predictImages(images, { top: top ?? 5, keepEmbeddings }),
     thumbnail: async ({ path: relPath }) => ({ path: relPath, dataUrl: await sampleThumbnail(this.project.root, relPath, this.project.stateDir) }),
     settings: async () => this.settingsResult(),
     setSettings: async (changes) => this.setSettings(changes),
@@ -192,7 +195,7 @@ export class EngineService {
     }
   }
 
-  private async predictImages(images: ReadonlyArray<{ name: string; dataBase64: string }>, top: number): Promise<ApiResult<'predictImages'>> {
+  private async predictImages(images: ReadonlyArray<{ name: string; dataBase64: string }>, options: PredictOptions): Promise<ApiResult<'predictImages'>> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'keizoku-predict-'));
     const project = Project.open({ ...this.projectOptions(), onProgress: (event) => this.emit({ type: 'progress', task: 'predict', ...event }) });
     try {
@@ -204,7 +207,7 @@ export class EngineService {
         }),
       );
       const nameOf = new Map(files.map((entry) => [entry.file, entry.name]));
-      const result = await runPredict(project, files.map((entry) => entry.file), top);
+      const result = await this.predictor.predict(project, files.map((entry) => entry.file), options);
       this.noteDevice(result.device);
       const rename = (p: string) => nameOf.get(path.resolve(p)) ?? nameOf.get(p) ?? path.basename(p);
       return {
@@ -362,6 +365,7 @@ export class EngineService {
     clearTimeout(this.reconcileTimer);
     this.update?.abort.abort(new Error('closing'));
     await this.stopWatcher();
+    await this.predictor.close();
     this.project.close();
   }
 }

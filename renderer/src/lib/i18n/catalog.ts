@@ -1,8 +1,9 @@
 // Every area's messages, one flat catalog per language. Add an area: import it here.
 import type { Catalog } from './define.js';
+import { camera } from './messages/camera.js';
 import { common } from './messages/common.js';
 
-const AREAS = [common] as const;
+const AREAS = [common, camera] as const;
 
 type AreaKeys<A> = A extends { en: Readonly<Record<infer K, string>> } ? K : never;
 export type MessageKey = AreaKeys<(typeof AREAS)[number]>;
