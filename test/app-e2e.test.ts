@@ -103,8 +103,15 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       // Two more classes: one copied into the folder, one added through the app (copied by the engine).
       addCaltechClasses(root, ['bonsai'], { limit: PER_CLASS });
       await page.getByRole('button', { name: 'Classes' }).click();
-      await page.locator('input[type="file"]').setInputFiles(photos('chandelier', 'train', PER_CLASS));
       const dialog = page.getByRole('dialog');
+      // Escape closes the dialog without copying anything; the keyboard stays inside it while open.
+      await page.locator('input[type="file"]').setInputFiles(photos('chandelier', 'train', PER_CLASS));
+      await dialog.waitFor();
+      await page.keyboard.press('Shift+Tab');
+      expect(await dialog.evaluate((element) => element.contains(element.ownerDocument.activeElement))).toBe(true);
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      await page.locator('input[type="file"]').setInputFiles(photos('chandelier', 'train', PER_CLASS));
       await dialog.getByLabel(/Class/).fill('chandelier');
       await dialog.getByRole('button', { name: 'Copy into project' }).click();
       for (const name of ['bonsai', 'chandelier']) {
