@@ -7,6 +7,8 @@ const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([t
 export const dialogFocus: Action<HTMLElement, () => void> = (dialog, close) => {
   const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   let onClose = close;
+  const focusable = () => [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((element) => element.offsetParent !== null);
+  // Listened for on the whole window: the keys work even while focus is still outside the dialog.
   const onKey = (event: KeyboardEvent) => {
     if (event.key === 'Escape') {
       event.preventDefault();
@@ -15,11 +17,14 @@ export const dialogFocus: Action<HTMLElement, () => void> = (dialog, close) => {
       return;
     }
     if (event.key !== 'Tab') return;
-    const focusable = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((element) => element.offsetParent !== null);
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
+    const elements = focusable();
+    const first = elements[0];
+    const last = elements[elements.length - 1];
     if (!first || !last) return;
-    if (event.shiftKey && document.activeElement === first) {
+    if (!dialog.contains(document.activeElement)) {
+      event.preventDefault();
+      (event.shiftKey ? last : first).focus();
+    } else if (event.shiftKey && document.activeElement === first) {
       event.preventDefault();
       last.focus();
     } else if (!event.shiftKey && document.activeElement === last) {
@@ -27,13 +32,14 @@ export const dialogFocus: Action<HTMLElement, () => void> = (dialog, close) => {
       first.focus();
     }
   };
-  dialog.addEventListener('keydown', onKey);
+  window.addEventListener('keydown', onKey, true);
+  if (!dialog.contains(document.activeElement)) (dialog.querySelector<HTMLElement>('[autofocus]') ?? focusable()[0])?.focus();
   return {
     update(next) {
       onClose = next;
     },
     destroy() {
-      dialog.removeEventListener('keydown', onKey);
+      window.removeEventListener('keydown', onKey, true);
       // The opener may be gone (the hidden file input's button is still there; a re-rendered one is not).
       if (opener?.isConnected) opener.focus();
     },
