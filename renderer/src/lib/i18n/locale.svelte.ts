@@ -28,7 +28,17 @@ function storedChoice(): LocaleChoice {
 
 class LocaleState {
   choice = $state<LocaleChoice>(storedChoice());
-  readonly current = $derived<Locale>(this.choice === 'system' ? systemLocale() : this.choice);
+  /** the browser's/OS's language, followed when it changes while the app is open */
+  private system = $state<Locale>(systemLocale());
+  readonly current = $derived<Locale>(this.choice === 'system' ? this.system : this.choice);
+
+  constructor() {
+    globalThis.addEventListener?.('languagechange', () => {
+      this.system = systemLocale();
+      this.syncDocument();
+    });
+    this.syncDocument();
+  }
 
   choose(choice: LocaleChoice): void {
     this.choice = choice;
@@ -38,12 +48,16 @@ class LocaleState {
     } catch {
       // Storage may be unavailable (private mode); the choice still holds for this page.
     }
+    this.syncDocument();
+  }
+
+  /** The page's lang attribute names the UI language (screen readers pick their voice by it). */
+  private syncDocument(): void {
     if (typeof document !== 'undefined') document.documentElement.lang = this.current;
   }
 }
 
 export const locale = new LocaleState();
-if (typeof document !== 'undefined') document.documentElement.lang = locale.current;
 
 /** The message for `key` in the UI language, with {name} placeholders filled. */
 export function t(key: MessageKey, params?: MessageParams): string {

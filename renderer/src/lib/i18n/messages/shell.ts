@@ -18,6 +18,8 @@ export const shell = defineMessages(
     'welcome.body':
       'Teach an image classifier new classes on this machine, offline, without it forgetting the old ones. Choose a folder with one subfolder per class, or an empty folder to start from scratch.',
     'welcome.choose': 'Choose project folder…',
+    'welcome.dialogTitle': 'Choose a project folder (one subfolder per class)',
+    'welcome.cannotOpen': 'Cannot open this folder',
     'shell.embedding': 'Embedding new files {done}/{total}',
     'shell.backgroundEmbedding': 'Background embedding',
     'shell.readOnly': 'Read-only project: viewing only',
@@ -71,6 +73,8 @@ export const shell = defineMessages(
     'welcome.body':
       'このコンピューター上で、オフラインのまま、画像分類器に新しいクラスを教えられます。以前に覚えたクラスは忘れません。クラスごとにサブフォルダーがあるフォルダー、または一から始めるための空のフォルダーを選んでください。',
     'welcome.choose': 'プロジェクトフォルダーを選ぶ…',
+    'welcome.dialogTitle': 'プロジェクトフォルダーを選択(クラスごとに 1 つのサブフォルダー)',
+    'welcome.cannotOpen': 'このフォルダーを開けません',
     'shell.embedding': '新しいファイルを埋め込み中 {done}/{total}',
     'shell.backgroundEmbedding': 'バックグラウンドでの埋め込み',
     'shell.readOnly': '読み取り専用のプロジェクト: 表示のみ',
