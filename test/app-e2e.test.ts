@@ -192,6 +192,17 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
       expect(await page.locator('html').getAttribute('lang')).toBe('en');
 
+      // The dark theme (the OS's choice) passes too, contrast included.
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await expectNoSeriousAxeViolations(page, 'Settings (dark)');
+      await page.getByRole('button', { name: 'Results' }).click();
+      await page.getByRole('region', { name: 'Overall accuracy' }).waitFor();
+      await expectNoSeriousAxeViolations(page, 'Results (dark)');
+      await page.getByRole('button', { name: 'Classes' }).click();
+      await page.locator('[data-class="ketch"]').waitFor();
+      await expectNoSeriousAxeViolations(page, 'Classes (dark)');
+      await page.emulateMedia({ colorScheme: 'light' });
+
       // Restart the server: everything is as it was.
       expect((await server.stop()).code).toBe(0);
       server = await startServe(['--root', root]);

@@ -116,6 +116,24 @@ function untranslated(source: string): string[] {
   return problems;
 }
 
+/** Every .ts and .svelte file under renderer/src. */
+function rendererSources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'i18n' ? [] : rendererSources(full);
+    return /\.(ts|svelte)$/.test(entry.name) ? [full] : [];
+  });
+}
+
+describe('script code', () => {
+  it('hands notices only translated text (no literal message to notify())', () => {
+    const literal = rendererSources(RENDERER).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/\bnotify\(\s*['"]\w+['"]\s*,\s*([`'"][^\n]*)/g)].map((match) => `${path.relative(RENDERER, file)}: ${match[1]}`),
+    );
+    expect(literal).toEqual([]);
+  });
+});
+
 describe('svelte markup', () => {
   it('finds English outside t() (the check itself)', () => {
     expect(untranslated('<p>Hello there</p>')).toEqual(['text "Hello there"']);
