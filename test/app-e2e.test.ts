@@ -91,6 +91,9 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       // One button updates; the results carry Retained / New / Overall.
       // …and works from the keyboard: Tab reaches it, Enter presses it.
       const update = page.getByRole('button', { name: /Update/ });
+      // The first Tab on the page offers to skip the sidebar.
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)).toBe('Skip to content');
       for (let presses = 0; presses < 30 && !(await update.evaluate((button) => button === button.ownerDocument.activeElement)); presses++) {
         await page.keyboard.press('Tab');
       }
@@ -173,6 +176,7 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       await page.getByRole('combobox', { name: 'Language' }).selectOption('ja');
       await page.getByRole('heading', { name: '設定', level: 1 }).waitFor();
       expect(await page.locator('html').getAttribute('lang')).toBe('ja');
+      expect(await page.getByTestId('learner-description').textContent()).toContain('リッジ回帰');
       await expectNoSeriousAxeViolations(page, 'Settings (ja)');
       await page.getByRole('button', { name: 'クラス' }).click();
       await expect.poll(() => page.locator('[data-class="ketch"]').textContent(), WAIT).toContain(`${PER_CLASS} サンプル`);

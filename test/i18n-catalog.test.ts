@@ -5,6 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOGS, LOCALES } from '../renderer/src/lib/i18n/catalog.js';
+import { LEARNER_DESCRIPTIONS } from '../main/engine/learners/descriptions.js';
+import { FINETUNE_DEFAULT_BUFFER_MEGABYTES } from '../main/engine/learners/finetune/state.js';
+import { learnerIds } from '../main/engine/learners/registry.js';
+import type { MessageKey } from '../renderer/src/lib/i18n/catalog.js';
 import { message, pluralKey } from '../renderer/src/lib/i18n/translate.js';
 
 const RENDERER = path.resolve(import.meta.dirname, '../renderer/src');
@@ -37,6 +41,16 @@ describe('message catalogs', () => {
     // Only names that read the same in both languages (file names, "English", "日本語", "{path}: {reason}").
     expect(same.length).toBeLessThan(8);
     expect(same).toEqual(expect.arrayContaining(['settings.language.en', 'settings.language.ja']));
+  });
+
+  it("describes every learner in both languages, the English exactly the engine's", () => {
+    for (const id of learnerIds) {
+      for (const part of ['summary', 'cost'] as const) {
+        const key = `learner.${id}.${part}` as MessageKey;
+        expect(message('en', key, { bufferMegabytes: String(FINETUNE_DEFAULT_BUFFER_MEGABYTES) }), key).toBe(LEARNER_DESCRIPTIONS[id]![part]);
+        expect(message('ja', key), key).not.toBe(message('en', key));
+      }
+    }
   });
 
   it('fills placeholders, formats numbers per locale and picks plural forms', () => {

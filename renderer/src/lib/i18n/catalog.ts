@@ -2,6 +2,7 @@
 import type { Catalog } from './define.js';
 import { classes } from './messages/classes.js';
 import { common } from './messages/common.js';
+import { learners } from './messages/learners.js';
 import { notices } from './messages/notices.js';
 import { results } from './messages/results.js';
 import { settings } from './messages/settings.js';
@@ -9,7 +10,7 @@ import { shell } from './messages/shell.js';
 import { tryIt } from './messages/try.js';
 import { versions } from './messages/versions.js';
 
-const AREAS = [common, shell, notices, classes, results, tryIt, versions, settings] as const;
+const AREAS = [common, shell, notices, classes, results, tryIt, versions, settings, learners] as const;
 
 type AreaKeys<A> = A extends { en: Readonly<Record<infer K, string>> } ? K : never;
 export type MessageKey = AreaKeys<(typeof AREAS)[number]>;
