@@ -31,7 +31,7 @@ contextBridge.exposeInMainWorld('keizoku', {
     if (!RENDERER_METHODS.has(name)) return Promise.resolve({ error: { code: 'forbidden', message: `'${name.slice(0, 100)}' cannot be called from the window` } });
     return ipcRenderer.invoke(CALL, name, request);
   },
-  chooseProject: (): Promise<string | null> => ipcRenderer.invoke(CHOOSE_PROJECT),
+  chooseProject: (labels?: unknown): Promise<string | null> => ipcRenderer.invoke(CHOOSE_PROJECT, labels),
   onEvent: (listener: (event: unknown) => void): (() => void) => {
     const forward = (_event: IpcRendererEvent, payload: unknown) => listener(payload);
     ipcRenderer.on(EVENT, forward);

@@ -1,5 +1,6 @@
 import { ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { EngineCallError, type EngineClient } from '../engine/host/engine-client.js';
+import { chooseProjectLabels, type ChooseProjectLabels } from './dialog-labels.js';
 import { CALL_CHANNEL, CHOOSE_PROJECT_CHANNEL } from './ipc-channels.js';
 import { decideCall } from './ipc-policy.js';
 
@@ -13,7 +14,7 @@ type Envelope = { result: unknown } | { error: { code: string; message: string }
 export function registerIpc(options: {
   isTrustedSender: (event: IpcMainInvokeEvent) => boolean;
   engine: () => EngineClient | undefined;
-  chooseProject: () => Promise<string | null>;
+  chooseProject: (labels: ChooseProjectLabels) => Promise<string | null>;
 }): void {
   ipcMain.handle(CALL_CHANNEL, async (event, method: unknown, request: unknown): Promise<Envelope> => {
     const decision = decideCall(options.isTrustedSender(event), method, request);
@@ -27,8 +28,8 @@ export function registerIpc(options: {
       return { error: { code: 'internal', message: error instanceof Error ? error.message : String(error) } };
     }
   });
-  ipcMain.handle(CHOOSE_PROJECT_CHANNEL, async (event) => {
+  ipcMain.handle(CHOOSE_PROJECT_CHANNEL, async (event, labels: unknown) => {
     if (!options.isTrustedSender(event)) return null;
-    return options.chooseProject();
+    return options.chooseProject(chooseProjectLabels(labels));
   });
 }
