@@ -38,7 +38,7 @@ contextBridge.exposeInMainWorld('keizoku', {
     if (!RENDERER_METHODS.has(name)) return Promise.resolve({ error: { code: 'forbidden', message: `'${name.slice(0, 100)}' cannot be called from the window` } });
     return ipcRenderer.invoke(CALL, name, request);
   },
-  chooseProject: (): Promise<string | null> => ipcRenderer.invoke(CHOOSE_PROJECT),
+  chooseProject: (labels?: unknown): Promise<string | null> => ipcRenderer.invoke(CHOOSE_PROJECT, labels),
   /** Opens a sample of the project in the system's viewer; resolves '' or why it could not. */
   openSample: (relPath: string): Promise<string> => ipcRenderer.invoke(OPEN_SAMPLE, String(relPath)),
   onEvent: (listener: (event: unknown) => void): (() => void) => {

@@ -15,7 +15,7 @@ const tiny = () => findCatalogEntry('mobilenet-v1-0.25-128-quant')!;
 describe('backbone catalog', () => {
   it('lists the three Coral backbones with their published checksums, the default first-class', () => {
     const catalog = loadCatalog();
-    expect(catalog.default).toBe('mobilenet-v2-1.0-224-quant');
+    expect(catalog.default).toBe('mobilenet-v2-1.0-224-quant-int8');
     const byId = Object.fromEntries(catalog.backbones.map((entry) => [entry.id, entry]));
     expect(byId['mobilenet-v2-1.0-224-quant']?.sha256).toBe('7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776');
     expect(byId['mobilenet-v2-1.0-224-quant']?.url).toBe(

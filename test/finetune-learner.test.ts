@@ -49,7 +49,7 @@ function rows(parts: LabeledFeatures[]): LabeledFeatures {
 }
 
 beforeAll(async () => {
-  const backbone = await resolveBackbone(undefined, { cacheDir: TEST_CACHE_DIR, mirrorDir: CORAL_DIR, allowDownload: false });
+  const backbone = await resolveBackbone('mobilenet-v2-1.0-224-quant', { cacheDir: TEST_CACHE_DIR, mirrorDir: CORAL_DIR, allowDownload: false });
   const model = onnxProto.onnx.ModelProto.decode(readFileSync(backbone.onnxPath));
   const split = splitBackbone(model, { inputName: backbone.inputName, featuresName: backbone.featuresName, cut: MOBILENET_V2_DEFAULT_CUT });
   backboneTop = { model: onnxProto.onnx.ModelProto.encode(split.top).finish(), input: MOBILENET_V2_DEFAULT_CUT, output: backbone.featuresName, cutShape: [160, 7, 7], featureDim: 1280 };

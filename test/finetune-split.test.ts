@@ -22,7 +22,7 @@ const session = (m: onnxProto.onnx.ModelProto) =>
   ort.InferenceSession.create(onnxProto.onnx.ModelProto.encode(m).finish(), { intraOpNumThreads: 2, interOpNumThreads: 1 });
 
 beforeAll(async () => {
-  backbone = await resolveBackbone(undefined, { cacheDir: TEST_CACHE_DIR, mirrorDir: CORAL_DIR, allowDownload: false });
+  backbone = await resolveBackbone('mobilenet-v2-1.0-224-quant', { cacheDir: TEST_CACHE_DIR, mirrorDir: CORAL_DIR, allowDownload: false });
   model = onnxProto.onnx.ModelProto.decode(readFileSync(backbone.onnxPath));
   const { height, width } = backbone.preprocessing;
   const data = new Float32Array(PHOTOS.length * 3 * height * width);

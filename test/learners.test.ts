@@ -514,6 +514,24 @@ describe('learner registry and plugins', () => {
     expect(() => getLearner('lwf')).toThrow(/unknown learner/);
   });
 
+  it('normalizes handed-over training rows in place, with the same model, and never touches rows it was only lent', async () => {
+    const learner = getLearner('analytic');
+    const rows = () => Float32Array.from({ length: 6 * 4 }, (_, i) => ((i * 7919) % 13) - 4);
+    const delta = (features: Float32Array, handedOver: boolean): TrainingDelta => ({
+      classNames: ['a', 'b'],
+      added: { features, labels: ['a', 'b', 'a', 'b', 'a', 'b'], count: 6, dim: 4, handedOver },
+      removed: noFeatures(4),
+    });
+    const lent = rows();
+    const kept = await learner.update(null, delta(lent, false));
+    expect(lent).toEqual(rows());
+    const given = rows();
+    const inPlace = await learner.update(null, delta(given, true));
+    expect(given).not.toEqual(rows());
+    expect(Math.hypot(...given.subarray(0, 4))).toBeCloseTo(1, 6);
+    expect(learner.serialize(inPlace)).toEqual(learner.serialize(kept));
+  });
+
   it('runs plugin hooks at their points, keeps plugin state with the model, and round-trips it', async () => {
     const calls: string[] = [];
     // A plugin with state: counts updates, duplicates every added sample (a stand-in for replay

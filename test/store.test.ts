@@ -25,7 +25,7 @@ function activation(channels: number, height: number, width: number, seed: numbe
   return values;
 }
 
-function newVersion(store: ProjectStore, parentId: number | null, classes: string[]) {
+function newVersion(store: ProjectStore, parentId: number | null, classes: string[], metrics: unknown = { note: 'x' }) {
   const updateId = store.updates.start();
   return store.transaction(() => {
     const id = store.versions.insert(
@@ -36,7 +36,7 @@ function newVersion(store: ProjectStore, parentId: number | null, classes: strin
         featureDim: 2,
         classes: classes.map((name) => ({ name, introducedIn: 1 })),
         learnerState: new Uint8Array([1, 2, 3]),
-        metrics: { note: 'x' },
+        metrics,
         updateId,
       },
       classes.map((className, index) => ({ contentHash: `h${index}`, className })),
@@ -48,6 +48,22 @@ function newVersion(store: ProjectStore, parentId: number | null, classes: strin
 }
 
 describe('project store (real SQLite file)', () => {
+  it('stores a confusion matrix as its non-zero cells and gives it back dense; reads a dense one of an older row', () => {
+    const store = ProjectStore.open(tempStateDir());
+    const classNames = Array.from({ length: 300 }, (_, c) => `class-${c}`);
+    const counts = classNames.map((_, truth) => classNames.map((__, predicted) => (predicted === truth ? 3 : predicted === (truth + 1) % 300 && truth % 7 === 0 ? 1 : 0)));
+    const metrics = { report: { overall: 0.9, confusion: { classNames, counts } }, trainSamples: 10 };
+    const id = newVersion(store, null, ['a'], metrics);
+    expect(store.versions.get(id)!.metrics).toEqual(metrics);
+    const stored = store.db.prepare('SELECT metrics FROM model_versions WHERE id = ?').pluck().get(id) as string;
+    expect(JSON.parse(stored).report.confusion.sparse).toHaveLength(300 + 43);
+    expect(stored.length).toBeLessThan(JSON.stringify(metrics).length / 10);
+    // A row from before schema 4 holds the dense matrix: read as it is.
+    store.db.prepare('UPDATE model_versions SET metrics = ? WHERE id = ?').run(JSON.stringify(metrics), id);
+    expect(store.versions.get(id)!.metrics).toEqual(metrics);
+    store.close();
+  });
+
   it('creates the schema with WAL and foreign keys, and reopens without re-migrating', () => {
     const dir = tempStateDir();
     const store = ProjectStore.open(dir);

@@ -1,5 +1,6 @@
 import { ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { EngineCallError, type EngineClient } from '../engine/host/engine-client.js';
+import { chooseProjectLabels, type ChooseProjectLabels } from './dialog-labels.js';
 import { CALL_CHANNEL, CHOOSE_PROJECT_CHANNEL, OPEN_SAMPLE_CHANNEL } from './ipc-channels.js';
 import { decideCall } from './ipc-policy.js';
 
@@ -13,7 +14,7 @@ type Envelope = { result: unknown } | { error: { code: string; message: string }
 export function registerIpc(options: {
   isTrustedSender: (event: IpcMainInvokeEvent) => boolean;
   engine: () => EngineClient | undefined;
-  chooseProject: () => Promise<string | null>;
+  chooseProject: (labels: ChooseProjectLabels) => Promise<string | null>;
   /** opens a sample of the current project in the system's viewer; '' or why not */
   openSample: (relPath: string) => Promise<string>;
 }): void {
@@ -34,8 +35,8 @@ export function registerIpc(options: {
     if (typeof relPath !== 'string' || relPath.length === 0 || relPath.length > 4096) return 'not a sample path';
     return options.openSample(relPath);
   });
-  ipcMain.handle(CHOOSE_PROJECT_CHANNEL, async (event) => {
+  ipcMain.handle(CHOOSE_PROJECT_CHANNEL, async (event, labels: unknown) => {
     if (!options.isTrustedSender(event)) return null;
-    return options.chooseProject();
+    return options.chooseProject(chooseProjectLabels(labels));
   });
 }

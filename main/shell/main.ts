@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EngineClient } from '../engine/host/engine-client.js';
 import { resolveSampleFile } from '../engine/project/project-paths.js';
+import type { ChooseProjectLabels } from './dialog-labels.js';
 import { hardenApp } from './hardening.js';
 import { registerIpc } from './ipc-bridge.js';
 import { EVENT_CHANNEL } from './ipc-channels.js';
@@ -44,9 +45,9 @@ async function openProject(root: string): Promise<void> {
   memory.remember(root);
 }
 
-async function chooseProject(): Promise<string | null> {
+async function chooseProject(labels: ChooseProjectLabels): Promise<string | null> {
   const options = {
-    title: 'Choose a project folder (one subfolder per class)',
+    title: labels.title,
     properties: ['openDirectory', 'createDirectory'] as Array<'openDirectory' | 'createDirectory'>,
   };
   const choice = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
@@ -56,7 +57,7 @@ async function chooseProject(): Promise<string | null> {
     await openProject(root);
     return root;
   } catch (error) {
-    dialog.showErrorBox('Cannot open this folder', error instanceof Error ? error.message : String(error));
+    dialog.showErrorBox(labels.cannotOpen, error instanceof Error ? error.message : String(error));
     return null;
   }
 }

@@ -119,7 +119,14 @@ export const API = {
     result: ImportResultSchema,
   },
   predictImages: {
-    request: z.object({ images: z.array(z.object({ name: segment, dataBase64: base64Image })).min(1).max(20), top: z.number().int().min(1).max(50).optional() }).strict(),
+    request: z
+      .object({
+        images: z.array(z.object({ name: segment, dataBase64: base64Image })).min(1).max(20),
+        top: z.number().int().min(1).max(50).optional(),
+        /** false: do not keep these images' embeddings in the project's cache (a live camera's frames are never seen twice) */
+        keepEmbeddings: z.boolean().optional(),
+      })
+      .strict(),
     result: PredictResultSchema,
   },
   thumbnail: { request: z.object({ path: z.string().min(1).max(4096) }).strict(), result: ThumbnailResultSchema },

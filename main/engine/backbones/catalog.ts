@@ -28,6 +28,9 @@ export const CatalogEntrySchema = z.object({
    * kernels on any provider; 'int8' keeps its integers (a QDQ graph) and runs on the CPU
    * provider's integer kernels. The features differ slightly, so an entry is one or the other. */
   precision: z.enum(['float', 'int8']).optional(),
+  /** For an int8 entry: the float entry of the same file. It is what fine-tuning trains (the
+   * split of the float graph), and what a new project on a GPU gets instead (see default-choice). */
+  floatTwin: z.string().optional(),
 });
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
 
@@ -49,6 +52,12 @@ export function loadCatalog(): Catalog {
     const catalog = CatalogSchema.parse(raw);
     if (!catalog.backbones.some((entry) => entry.id === catalog.default)) {
       throw new Error(`backbone catalog: default '${catalog.default}' is not listed`);
+    }
+    for (const entry of catalog.backbones) {
+      const twin = entry.floatTwin && catalog.backbones.find((candidate) => candidate.id === entry.floatTwin);
+      if (entry.floatTwin && !(twin && (twin.precision ?? 'float') === 'float' && twin.sha256 === entry.sha256)) {
+        throw new Error(`backbone catalog: '${entry.id}' names '${entry.floatTwin}' as its float twin, which is not a float entry of the same file`);
+      }
     }
     cached = catalog;
   }

@@ -84,6 +84,10 @@ export async function resolveBackbone(spec: string | undefined, sources: Backbon
   const entry = findCatalogEntry(id);
   if (entry) {
     if (!options.fineTuning) return resolveCatalogBackbone(entry, sources);
+    // An int8 entry fine-tunes through its float twin: gradients need the float graph, and the
+    // split's cached activations are the twin's, under the twin's key.
+    const twin = entry.floatTwin ? findCatalogEntry(entry.floatTwin) : undefined;
+    if (!entry.fineTuneCut && twin?.fineTuneCut) return resolveCatalogBackbone(twin, sources, twin.fineTuneCut);
     // Refused before anything is downloaded or imported.
     if (!entry.fineTuneCut) throw new NotFineTunableError(`backbone '${entry.id}' cannot be fine-tuned: ${fineTunableIds()}`);
     return resolveCatalogBackbone(entry, sources, entry.fineTuneCut);
@@ -97,7 +101,8 @@ export async function resolveBackbone(spec: string | undefined, sources: Backbon
 }
 
 function fineTunableIds(): string {
-  const ids = loadCatalog().backbones.filter((entry) => entry.fineTuneCut).map((entry) => entry.id);
+  const fineTunable = (entry: CatalogEntry) => entry.fineTuneCut ?? (entry.floatTwin ? findCatalogEntry(entry.floatTwin)?.fineTuneCut : undefined);
+  const ids = loadCatalog().backbones.filter(fineTunable).map((entry) => entry.id);
   return ids.length > 0 ? `choose a backbone that can (${ids.join(', ')}) or a learner that does not fine-tune` : 'no backbone of this Keizoku can';
 }
 

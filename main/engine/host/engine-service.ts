@@ -12,8 +12,7 @@ import { CancelledError } from '../api/error-codes.js';
 import { learnerDescriptionsFor } from '../learners/descriptions.js';
 import { learnerIds } from '../learners/registry.js';
 import { projectOverview } from '../use-cases/overview.js';
-import { runPredict } from '../use-cases/predict.js';
-import { DEFAULT_SETTINGS, Project, UsageError, type ProjectOptions, type ProjectSettings } from '../project/project.js';
+import { DEFAULT_SETTINGS, headBackboneId, Project, UsageError, type ProjectOptions, type ProjectSettings } from '../project/project.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../runtime/devices.js';
 import { StoreStateError } from '../store/store-errors.js';
 import { UpdateInProgressError } from '../store/updates.js';
@@ -25,6 +24,8 @@ import { runReview } from '../use-cases/review/review.js';
 import { summarizeVersion, type StoredVersionMetrics } from '../use-cases/version-summary.js';
 import { listVersions, rollback } from '../use-cases/versions.js';
 import { watchProject } from '../use-cases/watch-project.js';
+import type { PredictOptions } from '../use-cases/predict.js';
+import { WarmPredictor } from '../use-cases/warm-predictor.js';
 
 /** Where the engine finds its project and backbone files; the rest comes from saved settings. */
 export interface EngineOptions {
@@ -61,6 +62,8 @@ export class EngineService {
   private lastReconcile = 0;
   /** the state folder cannot be written (read-only media): versions, results and predictions only */
   private readOnly = false;
+  /** keeps the model and backbone session open between predictions (the live camera asks several a second) */
+  private readonly predictor = new WarmPredictor();
 
   constructor(
     private readonly options: EngineOptions,
@@ -132,7 +135,7 @@ export class EngineService {
       this.emit({ type: 'changed', what: 'files' });
       return result;
     },
-    predictImages: async ({ images, top }) => this.predictImages(images, top ?? 5),
+    predictImages: async ({ images, top, keepEmbeddings }) => this.predictImages(images, { top: top ?? 5, keepEmbeddings }),
     thumbnail: async ({ path: relPath }) => ({ path: relPath, dataUrl: await sampleThumbnail(this.project.root, relPath, this.project.stateDir) }),
     samplePreview: async ({ path: relPath }) => ({ path: relPath, dataUrl: await samplePreview(this.project.root, relPath, this.project.stateDir) }),
     settings: async () => this.settingsResult(),
@@ -210,7 +213,7 @@ export class EngineService {
     }
   }
 
-  private async predictImages(images: ReadonlyArray<{ name: string; dataBase64: string }>, top: number): Promise<ApiResult<'predictImages'>> {
+  private async predictImages(images: ReadonlyArray<{ name: string; dataBase64: string }>, options: PredictOptions): Promise<ApiResult<'predictImages'>> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'keizoku-predict-'));
     const project = Project.open({ ...this.projectOptions(), onProgress: (event) => this.emit({ type: 'progress', task: 'predict', ...event }) });
     try {
@@ -222,7 +225,7 @@ export class EngineService {
         }),
       );
       const nameOf = new Map(files.map((entry) => [entry.file, entry.name]));
-      const result = await runPredict(project, files.map((entry) => entry.file), top);
+      const result = await this.predictor.predict(project, files.map((entry) => entry.file), options);
       this.noteDevice(result.device);
       const rename = (p: string) => nameOf.get(path.resolve(p)) ?? nameOf.get(p) ?? path.basename(p);
       return {
@@ -240,7 +243,7 @@ export class EngineService {
     const catalog = loadCatalog();
     const saved = this.project.store.settings.get<Partial<ProjectSettings>>('project') ?? {};
     const settings: AppSettings = {
-      backbone: saved.backbone ?? catalog.default,
+      backbone: saved.backbone ?? headBackboneId(this.project.store) ?? catalog.default,
       device: this.project.store.settings.get<DeviceChoice>(DEVICE_KEY) ?? 'auto',
       learner: saved.learner ?? DEFAULT_SETTINGS.learner,
       replayPerClass: saved.replayPerClass ?? DEFAULT_SETTINGS.replayPerClass,
@@ -270,10 +273,14 @@ export class EngineService {
     }
     const next = { ...current, ...changes };
     const { store } = this.project;
+    const saved = store.settings.get<Partial<ProjectSettings>>('project') ?? {};
+    // A project not yet pinned to a backbone stays unpinned until its first update chooses
+    // one for this machine's device (default-choice.ts), unless the user picks one here.
+    const backbone = changes.backbone ?? saved.backbone ?? headBackboneId(store);
     store.transaction(() => {
       // The same record `keizoku update` reads, so the CLI and the app agree on the settings.
       store.settings.set('project', {
-        backbone: next.backbone,
+        backbone,
         learner: next.learner,
         replayPerClass: next.replayPerClass,
         replayMegabytes: next.replayMegabytes,
@@ -376,6 +383,7 @@ export class EngineService {
     clearTimeout(this.reconcileTimer);
     this.update?.abort.abort(new Error('closing'));
     await this.stopWatcher();
+    await this.predictor.close();
     this.project.close();
   }
 }

@@ -34,15 +34,16 @@ export function withPlugins<S extends LearnerState>(
   const pluginIds = plugins.map((p) => p.id);
   if (new Set(pluginIds).size !== pluginIds.length) throw new Error(`learner "${id}" lists a plugin twice`);
 
-  const adaptFeatures = (features: Float32Array, count: number, dim: number): { features: Float32Array; dim: number } => {
+  /** `handedOver`: the caller's array may be overwritten; a plugin's own output always may. */
+  const adaptFeatures = (features: Float32Array, count: number, dim: number, handedOver = false): { features: Float32Array; dim: number } => {
     let current = { features, dim };
     for (const plugin of plugins) {
-      if (plugin.adaptFeatures) current = plugin.adaptFeatures(current.features, count, current.dim);
+      if (plugin.adaptFeatures) current = plugin.adaptFeatures(current.features, count, current.dim, handedOver || current.features !== features);
     }
     return current;
   };
   const adaptLabeled = (part: LabeledFeatures): LabeledFeatures => {
-    const { features, dim } = adaptFeatures(part.features, part.count, part.dim);
+    const { features, dim } = adaptFeatures(part.features, part.count, part.dim, part.handedOver === true);
     return { features, dim, labels: part.labels, count: part.count, ...(part.keys ? { keys: part.keys } : {}) };
   };
 

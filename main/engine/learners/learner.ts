@@ -22,6 +22,10 @@ export interface LabeledFeatures {
   /** Optional caller key per row (update.ts: the content hash), so a learner that keeps samples
    * (a replay buffer) can say which ones it kept and match later removals. */
   readonly keys?: readonly string[];
+  /** The caller hands `features` over and never reads them again, so the learner may transform
+   * them in place instead of copying them (update.ts: its training matrices, which at 30k
+   * samples are the largest thing in memory). */
+  readonly handedOver?: boolean;
 }
 
 /** What changed between two dataset versions. */
@@ -129,8 +133,9 @@ export interface LearnerPlugin<P = unknown> {
   /** Maps backbone features to what the core learner sees, for added, removed and predicted
    * samples alike. A fixed per-sample function (no plugin state, same in every version): that is
    * what lets a sample added in one version be subtracted exactly in a later one. Returns a new
-   * array of count × (output width); the output width must not depend on the input values. */
-  adaptFeatures?(features: Float32Array, count: number, dim: number): { features: Float32Array; dim: number };
+   * array of count × (output width); the output width must not depend on the input values.
+   * With `inPlace` it may instead write into `features` and return it (the caller gave it up). */
+  adaptFeatures?(features: Float32Array, count: number, dim: number, inPlace?: boolean): { features: Float32Array; dim: number };
   /** After the core learner produced `next`: returns this plugin's new state (e.g. a refreshed
    * replay buffer, fitted bias-correction parameters). */
   afterUpdate?(

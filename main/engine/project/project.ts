@@ -1,5 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { findCatalogEntry } from '../backbones/catalog.js';
+import { chooseDefaultBackbone } from '../backbones/default-choice.js';
 import { resolveBackbone, type ResolvedBackbone } from '../backbones/resolve.js';
 import { defaultCacheDir } from '../backbones/model-files.js';
 import { learnerTrainsBackboneTop } from '../learners/registry.js';
@@ -49,6 +51,17 @@ export const DEFAULT_SETTINGS: Omit<ProjectSettings, 'backbone'> = {
 
 export class UsageError extends Error {}
 
+/**
+ * The catalog id of the backbone the head version was trained on. A project whose settings
+ * name no backbone (made before they were saved) stays on it, whatever the catalog's default
+ * has become since: its cached embeddings and versions are that backbone's.
+ */
+export function headBackboneId(store: ProjectStore): string | undefined {
+  const key = store.versions.head()?.backbone;
+  const id = key?.split('@')[0];
+  return id !== undefined && findCatalogEntry(id) ? id : undefined;
+}
+
 /** An open project: its folder, its state store and its effective settings. */
 export class Project {
   /** By form: whole (features) or split for fine-tuning (cut activations). */
@@ -68,7 +81,7 @@ export class Project {
     const store = ProjectStore.open(stateDir, options.access ?? 'write');
     const saved = store.settings.get<Partial<ProjectSettings>>('project') ?? {};
     const settings: ProjectSettings = {
-      backbone: options.backbone ?? saved.backbone,
+      backbone: options.backbone ?? saved.backbone ?? headBackboneId(store),
       learner: options.learner ?? saved.learner ?? DEFAULT_SETTINGS.learner,
       heldOutFraction: options.heldOutFraction ?? saved.heldOutFraction ?? DEFAULT_SETTINGS.heldOutFraction,
       replayPerClass: options.replayPerClass ?? saved.replayPerClass ?? DEFAULT_SETTINGS.replayPerClass,
@@ -108,6 +121,8 @@ export class Project {
         onProgress: (received: number, total: number) =>
           this.options.onProgress?.({ phase: 'backbone', done: received, total, message: 'downloading backbone' }),
       };
+      // Chosen for this machine once; saved with the settings at the first commit.
+      this.settings.backbone ??= (await chooseDefaultBackbone(this.options.device ?? 'auto')).id;
       resolved = await resolveBackbone(this.settings.backbone, sources, { fineTuning });
       this.backboneCache.set(fineTuning, resolved);
       this.options.onProgress?.({ phase: 'backbone', done: 1, total: 1 });

@@ -3,7 +3,7 @@ import { hasTable } from './table-exists.js';
 
 /** Files the user excluded from training (Review → Exclude), by project-relative path. */
 export class ExclusionStore {
-  /** A read-only database from before schema 4 has no such table: nothing is excluded there. */
+  /** A read-only database from before schema 5 has no such table: nothing is excluded there. */
   private readonly present: boolean;
 
   constructor(private readonly db: Db) {

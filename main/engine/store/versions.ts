@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { decodeVersionMetrics, encodeVersionMetrics } from './version-metrics.js';
 
 export interface VersionClass {
   name: string;
@@ -58,7 +59,7 @@ function fromRaw(row: RawVersion): VersionRecord {
     backbone: row.backbone,
     featureDim: row.feature_dim,
     classes: JSON.parse(row.classes) as VersionClass[],
-    metrics: JSON.parse(row.metrics),
+    metrics: decodeVersionMetrics(row.metrics),
     updateId: row.update_id,
   };
 }
@@ -124,7 +125,7 @@ export class VersionStore {
         version.featureDim,
         JSON.stringify(version.classes),
         Buffer.from(version.learnerState.buffer, version.learnerState.byteOffset, version.learnerState.byteLength),
-        JSON.stringify(version.metrics),
+        encodeVersionMetrics(version.metrics),
         version.updateId,
       );
     const id = Number(lastInsertRowid);

@@ -106,10 +106,12 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
       dim,
       keys: members.map((member) => member.contentHash),
     });
+    // The learner's matrices are read for it alone: it may normalize them in place.
+    const handedOver = (members: readonly Member[]): LabeledFeatures => ({ ...features(members), handedOver: true });
     options.onProgress?.({ phase: 'train', done: 0, total: 1, message: `${delta.added.length} to learn, ${delta.removed.length} to forget` });
     const state = await learner.update(
       previousState,
-      { classNames, added: features(delta.added), removed: features(continuesHead ? delta.removed : []) },
+      { classNames, added: handedOver(delta.added), removed: handedOver(continuesHead ? delta.removed : []) },
       {
         hyperParameters: bufferBudget(learner.defaultHyperParameters, settings),
         trainer,

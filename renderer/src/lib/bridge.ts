@@ -11,8 +11,8 @@ export type Envelope = { result: unknown; error?: undefined } | { result?: undef
 export interface Bridge {
   call(method: string, request: unknown): Promise<Envelope>;
   onEvent(listener: (event: EngineEvent) => void): () => void;
-  /** desktop only: pick (or create) a project folder; resolves null when dismissed */
-  chooseProject?: () => Promise<string | null>;
+  /** desktop only: pick (or create) a project folder; resolves null when dismissed. The labels are the dialog's titles, in the UI language. */
+  chooseProject?: (labels: { title: string; cannotOpen: string }) => Promise<string | null>;
   /** desktop only: open a sample in the system's viewer; resolves '' or why not */
   openSample?: (relPath: string) => Promise<string>;
 }

@@ -11,8 +11,8 @@ export const L2_NORMALIZE_ID = 'l2-normalize';
 
 export const l2Normalize: LearnerPlugin<never> = {
   id: L2_NORMALIZE_ID,
-  adaptFeatures(features, count, dim) {
-    const out = new Float32Array(count * dim);
+  adaptFeatures(features, count, dim, inPlace = false) {
+    const out = inPlace ? features : new Float32Array(count * dim);
     for (let r = 0; r < count; r++) {
       const row = r * dim;
       let squared = 0;

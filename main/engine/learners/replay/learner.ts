@@ -23,8 +23,8 @@ import { balancedFinetune } from '../plugins/balanced-finetune.js';
 import { distillation } from '../plugins/distillation.js';
 import { weightAligning } from '../plugins/weight-aligning.js';
 import { checkpoint } from '../progress.js';
-import { emptyBuffer, refreshBuffer, removeFromBuffer } from './buffer.js';
-import { updateStatistics } from './class-statistics.js';
+import { emptyBuffer, refreshBuffer, removeFromBuffer, type ExemplarBuffer } from './buffer.js';
+import { updateStatistics, type ClassStatistics } from './class-statistics.js';
 import { initialParameters, remapOptimizerState, remapParameters } from './head.js';
 import { REPLAY_DEFAULTS, resolveReplayHyperParameters, type ReplayHyperParameters } from './hyper-parameters.js';
 import { imprintRows } from './imprinting.js';
@@ -32,7 +32,7 @@ import { seededRandom, versionSeed } from '../seeded-random.js';
 import { deserializeReplayState, REPLAY_CORE_ID, serializeReplayState, type ReplayState } from './state.js';
 import { trainingSamples, trainPass, type PassSettings } from './training-pass.js';
 import type { HeadTrainingState, PassLossContext, ReplayTrainingContext, ReplayTrainingPlugin } from './training-plugin.js';
-import { translatedFeatures } from './translation.js';
+import { translatedCount, translatedFeatures } from './translation.js';
 
 export { REPLAY_CORE_ID, type ReplayState } from './state.js';
 
@@ -86,9 +86,7 @@ export const replayHead: Learner<ReplayState> = {
       // represented by them, and translated old-look features would drown its new look.
       const arriving = new Set(delta.added.labels);
       const withSamples = oldClasses.filter((c) => statistics.counts[c]! > 0 && (!h.translateOnlyAbsentClasses || !arriving.has(classNames[c]!)));
-      const real = concatSamples([delta.added, { features: replayed.features, labels: replayed.labels, count: replayed.count, dim }], dim);
-      const translated = translatedFeatures(statistics, withSamples, real, translationCount(delta.added, h.translatedPerClass), random);
-      const data = concatSamples([real, translated], dim);
+      const data = realAndTranslated(delta.added, replayed, statistics, withSamples, translationCount(delta.added, h.translatedPerClass), random);
       const pass: PassSettings = {
         epochs: h.epochs,
         batchSize: h.batchSize,
@@ -210,15 +208,21 @@ function teacherLogits(previous: ReplayState, oldNames: readonly string[]): (fea
   };
 }
 
-function concatSamples(parts: readonly LabeledFeatures[], dim: number): LabeledFeatures {
-  const count = parts.reduce((n, part) => n + part.count, 0);
-  const features = new Float32Array(count * dim);
-  let offset = 0;
-  for (const part of parts) {
-    features.set(part.features.subarray(0, part.count * dim), offset);
-    offset += part.count * dim;
-  }
-  return { features, labels: parts.flatMap((part) => part.labels), count, dim };
+/** The main pass's rows in one matrix: new samples, replayed exemplars, then pseudo-features of old
+ * classes translated from those real rows (written in place: one allocation, not three). */
+function realAndTranslated(
+  added: LabeledFeatures, replayed: ExemplarBuffer, statistics: ClassStatistics, targets: readonly number[], perClass: number, random: () => number,
+): LabeledFeatures {
+  const { dim } = statistics;
+  const realCount = added.count + replayed.count;
+  const realLabels = [...added.labels, ...replayed.labels];
+  const translatedRows = translatedCount(targets, { features: new Float32Array(0), labels: realLabels, count: realCount, dim }, perClass);
+  const features = new Float32Array((realCount + translatedRows) * dim);
+  features.set(added.features.subarray(0, added.count * dim), 0);
+  features.set(replayed.features.subarray(0, replayed.count * dim), added.count * dim);
+  const real: LabeledFeatures = { features: features.subarray(0, realCount * dim), labels: realLabels, count: realCount, dim };
+  const translated = translatedFeatures(statistics, targets, real, perClass, random, features.subarray(realCount * dim));
+  return { features, labels: [...realLabels, ...translated.labels], count: realCount + translated.count, dim };
 }
 
 function assertReplayState(state: LearnerState): asserts state is ReplayState {

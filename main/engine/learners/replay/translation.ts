@@ -5,13 +5,21 @@
 import type { LabeledFeatures } from '../learner.js';
 import { classMean, type ClassStatistics } from './class-statistics.js';
 
+/** How many pseudo-features translatedFeatures makes. */
+export function translatedCount(targets: readonly number[], sources: LabeledFeatures, perClass: number): number {
+  return sources.count === 0 ? 0 : targets.length * perClass;
+}
+
 /**
  * `perClass` pseudo-features for each of `targets` (class indices), translated from samples of
- * `sources` drawn with `random` (sources must be labeled with classes of `statistics`).
+ * `sources` drawn with `random` (sources must be labeled with classes of `statistics`); written
+ * into `into` when given (translatedCount rows), so the caller's training matrix needs no copy.
  */
-export function translatedFeatures(statistics: ClassStatistics, targets: readonly number[], sources: LabeledFeatures, perClass: number, random: () => number): LabeledFeatures {
+export function translatedFeatures(
+  statistics: ClassStatistics, targets: readonly number[], sources: LabeledFeatures, perClass: number, random: () => number, into?: Float32Array,
+): LabeledFeatures {
   const { dim } = statistics;
-  if (targets.length === 0 || perClass === 0 || sources.count === 0) return { features: new Float32Array(0), labels: [], count: 0, dim };
+  if (translatedCount(targets, sources, perClass) === 0) return { features: new Float32Array(0), labels: [], count: 0, dim };
   const index = new Map(statistics.classNames.map((name, c) => [name, c]));
   const sourceMeans = new Map<number, Float64Array>();
   const meanOf = (c: number) => {
@@ -20,7 +28,8 @@ export function translatedFeatures(statistics: ClassStatistics, targets: readonl
     return mean;
   };
   const count = targets.length * perClass;
-  const features = new Float32Array(count * dim);
+  const features = into ?? new Float32Array(count * dim);
+  if (features.length !== count * dim) throw new Error(`translated features: room for ${features.length / dim} rows, ${count} needed`);
   const labels: string[] = [];
   let row = 0;
   for (const c of targets) {

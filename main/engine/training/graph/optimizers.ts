@@ -48,18 +48,22 @@ export function addOptimizerUpdate(
   }
   const one = b.floatScalar(1);
   const oneMinus = (x: string) => sub(one, x);
-  // Bias corrections 1 − βᵗ, shared by every parameter.
+  // Bias corrections folded into scalars, shared by every parameter (as PyTorch computes it):
+  // lr·m̂/(√v̂ + ε) = α·m/(√v + ε′) with α = lr·√(1−β₂ᵗ)/(1−β₁ᵗ) and ε′ = ε·√(1−β₂ᵗ), so no
+  // full-size tensor is divided by a correction (three fewer elementwise passes per parameter).
   const c1 = oneMinus(b.addNode('Pow', [h.beta1, h.step]));
-  const c2 = oneMinus(b.addNode('Pow', [h.beta2, h.step]));
+  const rootC2 = b.addNode('Sqrt', [oneMinus(b.addNode('Pow', [h.beta2, h.step]))]);
+  const alpha = b.addNode('Div', [mul(h.learningRate, rootC2), c1]);
+  const epsilon = mul(h.epsilon, rootC2);
   const decoupled = kind === 'adamw';
+  // Decoupled decay: θ·(1 − lr·λ), one scalar per step.
+  const shrink = decoupled ? oneMinus(mul(h.learningRate, h.weightDecay)) : '';
   const next = parameters.map((theta, p) => {
     const g = decoupled ? gradients[p]! : add(gradients[p]!, mul(h.weightDecay, theta));
     const m = add(mul(h.beta1, moments[p]!), mul(oneMinus(h.beta1), g));
     const v = add(mul(h.beta2, moments[count + p]!), mul(oneMinus(h.beta2), mul(g, g)));
-    const denominator = add(b.addNode('Sqrt', [b.addNode('Div', [v, c2])]), h.epsilon);
-    let step = b.addNode('Div', [b.addNode('Div', [m, c1]), denominator]);
-    if (decoupled) step = add(step, mul(h.weightDecay, theta));
-    return { theta: sub(theta, mul(h.learningRate, step)), m, v };
+    const step = b.addNode('Div', [mul(alpha, m), add(b.addNode('Sqrt', [v]), epsilon)]);
+    return { theta: sub(decoupled ? mul(theta, shrink) : theta, step), m, v };
   });
   return { parameters: next.map((n) => n.theta), moments: [...next.map((n) => n.m), ...next.map((n) => n.v)] };
 }

@@ -3,7 +3,6 @@ import { defineMessages } from '../define.js';
 // The Review screen: what the current version gets wrong, and the file actions that fix it.
 export const review = defineMessages(
   {
-    'review.nav': 'Review',
     'review.intro': 'What the current version gets wrong. Move a file to its right class or leave it out of training; every action can be undone here, and the next update learns the change.',
     'review.noModel': 'No model yet. Update first; this screen then lists what the model gets wrong.',
     'review.loading': 'Checking the current version…',
@@ -50,7 +49,6 @@ export const review = defineMessages(
     'review.preview.unavailable': 'No preview for this file.',
   },
   {
-    'review.nav': '見直し',
     'review.intro': '現在のバージョンが間違えている画像です。ファイルを正しいクラスへ移動するか、学習から除外できます。どの操作もこの画面で元に戻せ、次の更新で変更が学習されます。',
     'review.noModel': 'まだモデルがありません。先に更新すると、モデルが間違えた画像がここに表示されます。',
     'review.loading': '現在のバージョンを確認しています…',
