@@ -98,6 +98,7 @@ const SECTION_TITLES: Record<SectionId, string> = {
   training: 'Training steps and analytic update',
   peers: 'Against Teachable Machine',
   scale: 'Scale: update time and memory against project size',
+  live: 'Live camera predictions per second',
   fleet: 'Fleet: exchanging statistics through an MQTT broker',
 };
 
@@ -127,9 +128,10 @@ export function benchmarksDocument(fresh: readonly SectionRecord[], previousDoc:
     '- `finetune`: the finetune learner (the backbone\'s top trained on cached activations) against the frozen-backbone analytic learner: new domains, class-incremental Caltech-101, cost.',
     '- `peers`: Keizoku against Teachable Machine\'s published library (@teachablemachine/image in Chromium) on the same photos: time to a first model and to add classes, test accuracy, images/s, peak memory.',
     '- `scale`: time, peak memory and database size of real updates on synthetic projects of 1k–30k samples and 100 or 1,000 classes (from pre-cached embeddings), against the 1k-sample / 100-class project.',
+    "- `live`: predictions/s of Try it's live camera in Chromium (fake camera) against `keizoku serve`, against the engine's own predictions/s on frames of the same camera.",
     '- `fleet`: publish, receive and merge times of fleet statistics for 2, 10 and 100 simulated devices against a local Mosquitto, directly and through the aggregator, against one local ridge solve.',
     '',
-    `Run \`npm run bench\` (all sections) or \`npm run bench -- ${SECTION_IDS.join('|')}\` (one or more sections; \`peers\` needs Debian's Chromium at /usr/bin/chromium or KEIZOKU_CHROMIUM).`,
+    `Run \`npm run bench\` (all sections) or \`npm run bench -- ${SECTION_IDS.join('|')}\` (one or more sections; \`peers\` and \`live\` need Debian's Chromium at /usr/bin/chromium or KEIZOKU_CHROMIUM).`,
     'Each section runs in its own Node process (so memory figures are not polluted by another section); progress goes to stderr,',
     'the tables to stdout and to this file, raw figures to `bench-results/<section>.json` (gitignored).',
     'A partial run replaces only its own sections here and keeps the others as last measured; each section says when and where.',

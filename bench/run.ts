@@ -1,4 +1,4 @@
-// Entry of `npm run bench [-- accuracy|domains|finetune|throughput|int8|update|training|scale|peers ...]`.
+// Entry of `npm run bench [-- accuracy|domains|finetune|throughput|int8|update|training|scale|peers|live|fleet ...]`.
 //
 // The parent process resolves the backbone once into a shared cache folder, then runs each
 // section in its own Node process (`--section <id>`), so a section's memory and GC state never
@@ -18,6 +18,7 @@ import { embeddingThroughput } from './embedding-throughput.js';
 import { incrementalAccuracy } from './incremental-accuracy.js';
 import { peersBench } from './peers.js';
 import { int8Bench } from './int8.js';
+import { liveBench } from './live.js';
 import { provenance, startForeignCpuMeter } from './machine.js';
 import { benchmarksDocument, sectionText } from './markdown.js';
 import { DOC_PATH, RESULTS_DIR, SHARED_DIR } from './paths.js';
@@ -36,6 +37,7 @@ const SECTIONS: Record<SectionId, Section> = {
   training: trainingBench,
   peers: peersBench,
   scale: scaleBench,
+  live: liveBench,
   fleet: fleetBench,
 };
 

@@ -1,7 +1,7 @@
 // What every benchmark section is given and what it hands back.
 import type { Provenance } from './machine.js';
 
-export const SECTION_IDS = ['accuracy', 'domains', 'finetune', 'throughput', 'int8', 'update', 'training', 'scale', 'peers', 'fleet'] as const;
+export const SECTION_IDS = ['accuracy', 'domains', 'finetune', 'throughput', 'int8', 'update', 'training', 'scale', 'peers', 'live', 'fleet'] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
 export function isSectionId(value: string): value is SectionId {

@@ -1,11 +1,13 @@
 // The app as users see it, in a real Chromium against `keizoku serve`, on real photos:
 // an empty folder grows three classes, is updated, grows two more, is updated again;
-// prediction, rollback, a corrupt file, and a server restart that keeps everything.
+// prediction, rollback, a corrupt file, and a server restart that keeps everything. Every
+// screen passes axe-core (no serious or critical violations) in English and in Japanese.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoSeriousAxeViolations, seriousAxeViolations } from './support/axe.js';
 import { launchChromium, startServe } from './support/browser.js';
 import { drawCaltechLines } from './support/drawings.js';
 import { truncated } from './support/fixtures.js';
@@ -41,7 +43,7 @@ function sampleRows(root: string): string {
 
 const percentIn = async (page: Page, label: string) => {
   const text = (await page.getByRole('region', { name: `${label} accuracy` }).textContent()) ?? '';
-  const match = /(\d+(?:\.\d)?) %/.exec(text);
+  const match = /(\d+(?:\.\d)?) ?%/.exec(text);
   return match ? Number(match[1]) : null;
 };
 
@@ -59,7 +61,7 @@ describe('desktop UI in a browser (keizoku serve)', () => {
 
   it('grows a project from an empty folder, updates twice, predicts, rolls back and survives a restart', async () => {
     let server = await startServe(['--root', root]);
-    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    const context = await browser.newContext({ viewport: { width: 1360, height: 860 }, locale: 'en-US' });
     const page = await context.newPage();
     page.on('console', (message) => {
       if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
@@ -84,10 +86,14 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       expect(await brokenRow.textContent()).toMatch(/truncated|corrupt/i);
       await expect.poll(() => page.locator('[data-class="ketch"] img').count(), WAIT).toBeGreaterThan(0);
       await shot(page, 'classes');
+      await expectNoSeriousAxeViolations(page, 'Classes');
 
       // One button updates; the results carry Retained / New / Overall.
       // …and works from the keyboard: Tab reaches it, Enter presses it.
       const update = page.getByRole('button', { name: /Update/ });
+      // The first Tab on the page offers to skip the sidebar.
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)).toBe('Skip to content');
       for (let presses = 0; presses < 30 && !(await update.evaluate((button) => button === button.ownerDocument.activeElement)); presses++) {
         await page.keyboard.press('Tab');
       }
@@ -100,8 +106,15 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       // Two more classes: one copied into the folder, one added through the app (copied by the engine).
       addCaltechClasses(root, ['bonsai'], { limit: PER_CLASS });
       await page.getByRole('button', { name: 'Classes' }).click();
-      await page.locator('input[type="file"]').setInputFiles(photos('chandelier', 'train', PER_CLASS));
       const dialog = page.getByRole('dialog');
+      // Escape closes the dialog without copying anything; the keyboard stays inside it while open.
+      await page.locator('input[type="file"]').setInputFiles(photos('chandelier', 'train', PER_CLASS));
+      await dialog.waitFor();
+      await page.keyboard.press('Shift+Tab');
+      expect(await dialog.evaluate((element) => element.contains(element.ownerDocument.activeElement))).toBe(true);
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      await page.locator('input[type="file"]').setInputFiles(photos('chandelier', 'train', PER_CLASS));
       await dialog.getByLabel(/Class/).fill('chandelier');
       await dialog.getByRole('button', { name: 'Copy into project' }).click();
       for (const name of ['bonsai', 'chandelier']) {
@@ -117,6 +130,10 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       expect(await percentIn(page, 'New')).toBeGreaterThanOrEqual(50);
       expect(await percentIn(page, 'Overall')).not.toBeNull();
       await shot(page, 'results');
+      // The history chart's numbers are also a table, shown on request.
+      await page.getByRole('button', { name: 'Show as table' }).click();
+      expect(await page.getByRole('table', { name: 'Retained and new accuracy across versions' }).locator('tbody tr').count()).toBe(2);
+      await expectNoSeriousAxeViolations(page, 'Results');
 
       // Try it: an unseen photo of a learned class.
       await page.getByRole('button', { name: 'Try it' }).click();
@@ -129,8 +146,9 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       addCaltechClasses(holdout, ['airplanes', 'ketch'], { split: 'test', limit: 3 });
       await page.locator('input[webkitdirectory]').setInputFiles(holdout);
       const folderRun = page.getByRole('region', { name: 'Run on a folder' });
-      await expect.poll(() => folderRun.textContent(), WAIT).toMatch(/accuracy \d+\.\d % on 6 labeled/);
+      await expect.poll(() => folderRun.textContent(), WAIT).toMatch(/accuracy \d+\.\d ?% on 6 labeled/);
       await shot(page, 'try-it');
+      await expectNoSeriousAxeViolations(page, 'Try it');
 
       // Roll back to version 1.
       await page.getByRole('button', { name: 'Versions' }).click();
@@ -145,6 +163,7 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       const downloaded = await page.evaluate(async (url) => (await fetch(url!)).arrayBuffer().then((b) => b.byteLength), href);
       expect(downloaded).toBe(statSync(path.join(root, '.keizoku', 'exports', 'v2', 'model.onnx')).size);
       await shot(page, 'versions');
+      await expectNoSeriousAxeViolations(page, 'Versions');
       await page.getByRole('button', { name: 'Roll back to v1' }).click();
       await expect.poll(() => page.locator('tr[data-version="1"]').textContent(), WAIT).toContain('current');
 
@@ -153,6 +172,42 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       // Settings → Fleet: this project joined none, and says how to.
       await expect.poll(() => page.getByTestId('fleet-not-joined').textContent(), WAIT).toContain('keizoku fleet join');
       await shot(page, 'settings');
+      await expectNoSeriousAxeViolations(page, 'Settings');
+
+      // Japanese from Settings: every screen speaks it and still passes axe; then back to the system's English.
+      await page.getByRole('combobox', { name: 'Language' }).selectOption('ja');
+      await page.getByRole('heading', { name: '設定', level: 1 }).waitFor();
+      expect(await page.locator('html').getAttribute('lang')).toBe('ja');
+      expect(await page.getByTestId('learner-description').textContent()).toContain('リッジ回帰');
+      await expectNoSeriousAxeViolations(page, 'Settings (ja)');
+      await page.getByRole('button', { name: 'クラス' }).click();
+      await expect.poll(() => page.locator('[data-class="ketch"]').textContent(), WAIT).toContain(`${PER_CLASS} サンプル`);
+      await shot(page, 'classes-ja');
+      await expectNoSeriousAxeViolations(page, 'Classes (ja)');
+      await page.getByRole('button', { name: '結果' }).click();
+      await page.getByRole('region', { name: '全体の精度' }).waitFor();
+      await expectNoSeriousAxeViolations(page, 'Results (ja)');
+      await page.getByRole('button', { name: '試す' }).click();
+      await page.getByRole('heading', { name: '現在のモデルを試す' }).waitFor();
+      await expectNoSeriousAxeViolations(page, 'Try it (ja)');
+      await page.getByRole('button', { name: 'バージョン' }).click();
+      await page.getByRole('button', { name: 'v2 にロールバック' }).waitFor();
+      await expectNoSeriousAxeViolations(page, 'Versions (ja)');
+      await page.getByRole('button', { name: '設定' }).click();
+      await page.getByRole('combobox', { name: '言語' }).selectOption('system');
+      await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+      expect(await page.locator('html').getAttribute('lang')).toBe('en');
+
+      // The dark theme (the OS's choice) passes too, contrast included.
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await expectNoSeriousAxeViolations(page, 'Settings (dark)');
+      await page.getByRole('button', { name: 'Results' }).click();
+      await page.getByRole('region', { name: 'Overall accuracy' }).waitFor();
+      await expectNoSeriousAxeViolations(page, 'Results (dark)');
+      await page.getByRole('button', { name: 'Classes' }).click();
+      await page.locator('[data-class="ketch"]').waitFor();
+      await expectNoSeriousAxeViolations(page, 'Classes (dark)');
+      await page.emulateMedia({ colorScheme: 'light' });
 
       // Restart the server: everything is as it was.
       expect((await server.stop()).code).toBe(0);
@@ -174,6 +229,17 @@ describe('desktop UI in a browser (keizoku serve)', () => {
     }
   });
 
+  it('has an axe check that reports serious violations (the helper every screen uses)', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.setContent('<html lang="en"><head><title>axe check</title></head><body><main><h1>Test</h1><button type="button"></button><p style="color:#bbb;background:#fff">faint</p></main></body></html>');
+      const found = (await seriousAxeViolations(page)).map((violation) => violation.id).sort();
+      expect(found).toEqual(['button-name', 'color-contrast']);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('shows a class\'s subfolders on its card and their accuracy on the Results screen', async () => {
     const project = tempDir('keizoku-e2e-groups-');
     addCaltechClasses(project, ['airplanes', 'ketch'], { limit: 8 });
@@ -181,7 +247,7 @@ describe('desktop UI in a browser (keizoku serve)', () => {
     const learned = runCli(['update', '--root', project]);
     expect(learned.status, learned.stderr).toBe(0);
     const server = await startServe(['--root', project]);
-    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    const context = await browser.newContext({ viewport: { width: 1360, height: 860 }, locale: 'en-US' });
     const page = await context.newPage();
     try {
       await page.goto(server.url);
@@ -190,9 +256,24 @@ describe('desktop UI in a browser (keizoku serve)', () => {
       await page.getByRole('button', { name: 'Results' }).click();
       const table = page.getByRole('region', { name: 'Per-sub-group accuracy' });
       await table.waitFor(WAIT);
-      expect(await table.locator('tr[data-sub-group="ketch/drawings"]').textContent()).toMatch(/ketch · drawings\s*\d+ %\s*\d+\/\d+/);
+      expect(await table.locator('tr[data-sub-group="ketch/drawings"]').textContent()).toMatch(/ketch · drawings\s*\d+ ?%\s*\d+\/\d+/);
       expect(await table.locator('tr[data-sub-group="ketch/"]').textContent()).toContain('top level');
       expect(await table.locator('tr[data-sub-group^="airplanes/"]').count()).toBe(0);
+
+      // A browser whose language is Japanese gets the Japanese UI without asking.
+      const japanese = await browser.newContext({ viewport: { width: 1360, height: 860 }, locale: 'ja-JP' });
+      try {
+        const pageJa = await japanese.newPage();
+        await pageJa.goto(server.url);
+        await pageJa.getByRole('heading', { name: 'クラス', level: 1 }).waitFor(WAIT);
+        await pageJa.getByRole('button', { name: '結果' }).click();
+        const groups = pageJa.getByRole('region', { name: 'サブグループごとの精度' });
+        await groups.waitFor(WAIT);
+        expect(await groups.locator('tr[data-sub-group="ketch/"]').textContent()).toContain('直下');
+        await expectNoSeriousAxeViolations(pageJa, 'Results with sub-groups (ja)');
+      } finally {
+        await japanese.close();
+      }
     } finally {
       await context.close();
       await server.stop();

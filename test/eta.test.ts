@@ -1,6 +1,7 @@
 // The update progress bar's time-left estimate: when it speaks, what it says, and how it reads.
 import { describe, expect, it } from 'vitest';
 import { EtaTracker, formatTimeLeft } from '../renderer/src/lib/eta.js';
+import { translator } from '../renderer/src/lib/i18n/translate.js';
 
 describe('EtaTracker', () => {
   it('says nothing until the phase has run 1.5 s and seen two events after its first', () => {
@@ -62,21 +63,30 @@ describe('EtaTracker', () => {
 });
 
 describe('formatTimeLeft', () => {
+  const en = translator('en');
+  const ja = translator('ja');
   it('reads as a rough spoken estimate', () => {
-    expect(formatTimeLeft(null)).toBe('');
-    expect(formatTimeLeft(0)).toBe('less than 5 s left');
-    expect(formatTimeLeft(4.9)).toBe('less than 5 s left');
-    expect(formatTimeLeft(5)).toBe('about 5 s left');
-    expect(formatTimeLeft(41)).toBe('about 40 s left');
-    expect(formatTimeLeft(43)).toBe('about 45 s left');
-    expect(formatTimeLeft(58)).toBe('about 1 min left');
-    expect(formatTimeLeft(80)).toBe('about 1 min 20 s left');
-    expect(formatTimeLeft(83)).toBe('about 1 min 20 s left');
-    expect(formatTimeLeft(125)).toBe('about 2 min 10 s left');
-    expect(formatTimeLeft(599)).toBe('about 10 min left');
-    expect(formatTimeLeft(3598)).toBe('about 1 h left');
-    expect(formatTimeLeft(3600 + 25 * 60 + 10)).toBe('about 1 h 25 min left');
-    expect(formatTimeLeft(Number.POSITIVE_INFINITY)).toBe('');
-    expect(formatTimeLeft(-1)).toBe('');
+    expect(formatTimeLeft(null, en)).toBe('');
+    expect(formatTimeLeft(0, en)).toBe('less than 5 s left');
+    expect(formatTimeLeft(4.9, en)).toBe('less than 5 s left');
+    expect(formatTimeLeft(5, en)).toBe('about 5 s left');
+    expect(formatTimeLeft(41, en)).toBe('about 40 s left');
+    expect(formatTimeLeft(43, en)).toBe('about 45 s left');
+    expect(formatTimeLeft(58, en)).toBe('about 1 min left');
+    expect(formatTimeLeft(80, en)).toBe('about 1 min 20 s left');
+    expect(formatTimeLeft(83, en)).toBe('about 1 min 20 s left');
+    expect(formatTimeLeft(125, en)).toBe('about 2 min 10 s left');
+    expect(formatTimeLeft(599, en)).toBe('about 10 min left');
+    expect(formatTimeLeft(3598, en)).toBe('about 1 h left');
+    expect(formatTimeLeft(3600 + 25 * 60 + 10, en)).toBe('about 1 h 25 min left');
+    expect(formatTimeLeft(Number.POSITIVE_INFINITY, en)).toBe('');
+    expect(formatTimeLeft(-1, en)).toBe('');
+  });
+
+  it('speaks Japanese with the same steps', () => {
+    expect(formatTimeLeft(4.9, ja)).toBe('残り5秒未満');
+    expect(formatTimeLeft(43, ja)).toBe('残り約45秒');
+    expect(formatTimeLeft(80, ja)).toBe('残り約1分20秒');
+    expect(formatTimeLeft(3600 + 25 * 60 + 10, ja)).toBe('残り約1時間25分');
   });
 });

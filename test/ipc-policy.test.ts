@@ -8,7 +8,8 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { API_METHODS } from '../main/engine/api/app-api.js';
 import { RENDERER_METHODS } from '../main/engine/api/renderer-methods.js';
-import { CALL_CHANNEL } from '../main/shell/ipc-channels.js';
+import { chooseProjectLabels, ENGLISH_CHOOSE_PROJECT_LABELS } from '../main/shell/dialog-labels.js';
+import { CALL_CHANNEL, CHOOSE_PROJECT_CHANNEL } from '../main/shell/ipc-channels.js';
 import { decideCall, isTrustedSender, type IpcSender } from '../main/shell/ipc-policy.js';
 import { REPO_ROOT } from './support/paths.js';
 
@@ -68,7 +69,7 @@ function loadPreload() {
   const source = readFileSync(path.join(REPO_ROOT, 'preload', 'index.cts'), 'utf8');
   const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } });
   const invoked: unknown[][] = [];
-  let exposed: { name: string; api: { call: (method: unknown, request: unknown) => Promise<unknown> } } | undefined;
+  let exposed: { name: string; api: { call: (method: unknown, request: unknown) => Promise<unknown>; chooseProject: (labels: unknown) => Promise<unknown> } } | undefined;
   const electron = {
     contextBridge: { exposeInMainWorld: (name: string, api: never) => (exposed = { name, api }) },
     ipcRenderer: {
@@ -106,6 +107,19 @@ describe('the preload', () => {
       }
     }
     expect([...forwarded].sort()).toEqual([...RENDERER_METHODS].sort());
+  });
+});
+
+describe("the folder picker's titles (from the window, in its language)", () => {
+  it('pass through the preload and, checked, into the dialog; anything odd falls back to English', async () => {
+    const { exposed, invoked } = loadPreload();
+    const japanese = { title: 'プロジェクトフォルダーを選択', cannotOpen: 'このフォルダーを開けません' };
+    await exposed.api.chooseProject(japanese);
+    expect(invoked.at(-1)).toEqual([CHOOSE_PROJECT_CHANNEL, japanese]);
+    expect(chooseProjectLabels(japanese)).toEqual(japanese);
+    for (const odd of [undefined, null, 'title', { title: 'x' }, { title: '', cannotOpen: 'y' }, { title: 'x'.repeat(201), cannotOpen: 'y' }, { title: 1, cannotOpen: 2 }]) {
+      expect(chooseProjectLabels(odd), JSON.stringify(odd)).toEqual(ENGLISH_CHOOSE_PROJECT_LABELS);
+    }
   });
 });
 

@@ -75,6 +75,15 @@ describe('keizoku serve', () => {
         ['importFiles', { files: [] }, 400],
         ['frobnicate', {}, 404],
         ['overview', '{not json', 400],
+        // Review's file actions: nothing outside the project, no links, only existing class folders.
+        ['moveSample', { path: '../../etc/passwd', toClass: 'ketch' }, 400],
+        ['moveSample', { path: '/etc/passwd', toClass: 'ketch' }, 400],
+        ['moveSample', { path: 'ketch/link.jpg', toClass: 'ketch' }, 400],
+        ['moveSample', { path: 'ketch/link.jpg', toClass: '../..' }, 400],
+        ['moveSample', { path: 'ketch/link.jpg' }, 400],
+        ['undoMove', { id: 0 }, 400],
+        ['excludeSample', { path: '../secret.jpg' }, 400],
+        ['samplePreview', { path: '../../etc/passwd' }, 400],
       ];
       for (const [method, body, status] of cases) {
         const response = await post(server.url, method, body);
@@ -82,6 +91,8 @@ describe('keizoku serve', () => {
         const answer = (await response.json()) as { error: { code: string; message: string } };
         expect(answer.error.message.length).toBeGreaterThan(0);
       }
+      const noClass = await post(server.url, 'moveSample', { path: `ketch/${readdirSync(path.join(root, 'ketch')).sort()[0]}`, toClass: 'helicopters' });
+      expect(((await noClass.json()) as { error: { message: string } }).error.message).toBe('no class folder named "helicopters" in the project');
       // A class name taken by a file: that file is answered with a reason, the batch goes on, no 500.
       writeFileSync(path.join(root, 'notes'), 'a file where a class folder would go');
       const photo = readFileSync(path.join(root, 'ketch', readdirSync(path.join(root, 'ketch')).sort()[0]!)).toString('base64');

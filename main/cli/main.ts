@@ -11,6 +11,10 @@ import { listVersions, rollback } from '../engine/use-cases/versions.js';
 import { watchProject } from '../engine/use-cases/watch-project.js';
 import { runExport } from '../engine/export/export-model.js';
 import { formatEval, formatExport, formatPredict, formatRollback, formatUpdate, formatVersions, formatWatch } from './format.js';
+import { formatExclude, formatMove, formatReview } from './format-review.js';
+import { runReview } from '../engine/use-cases/review/review.js';
+import { moveSample, undoMove } from '../engine/use-cases/review/move-sample.js';
+import { excludeSample, includeSample } from '../engine/use-cases/review/exclude-sample.js';
 import { USAGE } from './usage.js';
 import { fleetStatus, joinFleet, leaveFleet, runAggregator } from '../engine/use-cases/fleet-commands.js';
 import { formatFleetAggregate, formatFleetJoin, formatFleetLeave, formatFleetStatus } from './format-fleet.js';
@@ -18,9 +22,9 @@ import { runServe } from './serve.js';
 import { CliUsageError, parseCommandLine, type CommonOptions } from './options.js';
 import { createProgressReporter } from './progress.js';
 
-const PROJECT_COMMANDS = ['update', 'eval', 'predict', 'watch', 'versions', 'rollback', 'export', 'fleet'] as const;
+const PROJECT_COMMANDS = ['update', 'eval', 'predict', 'watch', 'versions', 'rollback', 'export', 'review', 'move', 'undo-move', 'exclude', 'include', 'fleet'] as const;
 /** Commands that only look at the project: they open its state read-only, so they work on read-only media too. */
-const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['eval', 'predict', 'versions', 'export']);
+const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['eval', 'predict', 'versions', 'export', 'review']);
 
 interface Outcome {
   json: object;
@@ -113,6 +117,27 @@ async function runCommand(command: string, project: Project, options: CommonOpti
       if (positionals.length !== 1 || !Number.isInteger(id) || id < 1) throw new CliUsageError('rollback needs one version number, e.g. rollback 3');
       const result = rollback(project, id);
       return { json: result, text: formatRollback(result) };
+    }
+    case 'review': {
+      const result = await runReview(project, { limit: options.limit });
+      return { json: result, text: formatReview(result) };
+    }
+    case 'move': {
+      if (positionals.length !== 2) throw new CliUsageError('move needs a sample path and a class, e.g. move cats/img1.jpg dogs');
+      const result = await moveSample(project, positionals[0]!, positionals[1]!);
+      return { json: result, text: formatMove(result) };
+    }
+    case 'undo-move': {
+      const id = Number(positionals[0]);
+      if (positionals.length !== 1 || !Number.isInteger(id) || id < 1) throw new CliUsageError('undo-move needs one move number (see review)');
+      const result = await undoMove(project, id);
+      return { json: result, text: formatMove(result) };
+    }
+    case 'exclude':
+    case 'include': {
+      if (positionals.length !== 1) throw new CliUsageError(`${command} needs one sample path, e.g. ${command} cats/img1.jpg`);
+      const result = command === 'exclude' ? await excludeSample(project, positionals[0]!) : includeSample(project, positionals[0]!);
+      return { json: result, text: formatExclude(result) };
     }
     case 'fleet':
       return runFleetCommand(project, options, positionals);

@@ -10,6 +10,12 @@ Commands:
   versions            list model versions (* = current)
   rollback N          make version N current again
   export --out F.onnx the current model as one ONNX file (backbone + head + softmax) and labels.json beside it
+  review              held-out images the current model gets wrong, and training images whose label
+                      it doubts (judged out of sample); with the recent moves and exclusions
+  move PATH CLASS     move a sample (path relative to DIR) into another class folder; never overwrites
+  undo-move N         put moved file N back (numbers: see review)
+  exclude PATH        leave a sample out of training from the next update on
+  include PATH        undo exclude
   backbones           list the backbone catalog (* = default)
   serve               the app's UI and API over HTTP for a browser (headless; Ctrl-C ends)
   fleet join --broker URL --fleet NAME [--device ID]
@@ -36,6 +42,7 @@ Options:
   --replay-megabytes MB   replay learner: buffer budget in MB, exemplars and class statistics
                           together; the per-class share shrinks as classes are added (default 0: off)
   --top K                 predict: how many classes to show (default 5)
+  --limit N               review: at most N entries per list (default 50)
   --out F.onnx            export: the model file to write (never inside a class folder)
   --force                 export: replace files at --out that Keizoku did not write
   --port N                serve: TCP port (default 7720; 0 picks a free one)

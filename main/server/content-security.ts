@@ -1,7 +1,9 @@
 /**
  * The renderer's Content-Security-Policy: only our own scripts, styles and connections;
  * images from ourselves and data: URLs (thumbnails, dropped images). The same policy is a
- * meta tag in index.html for the desktop app, where there are no HTTP headers.
+ * meta tag in index.html for the desktop app, where there are no HTTP headers. The camera's
+ * MediaStream goes to <video> as srcObject, which media-src does not govern, so no media
+ * source is needed.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -21,5 +23,6 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'referrer-policy': 'no-referrer',
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+  // The camera for our own page only (capture and the live preview); the rest stays off.
+  'permissions-policy': 'camera=(self), microphone=(), geolocation=()',
 };

@@ -1,8 +1,10 @@
 import { app, session, type WebContents } from 'electron';
+import { allowsPermission } from './permission-policy.js';
 
 /**
  * Locks every web contents down: no navigation away from the app, no new windows, no
- * webviews, every permission (camera, notifications, …) denied.
+ * webviews, every permission denied except the camera (video only) for the app's own page
+ * (permission-policy.ts), which camera capture and the live preview need.
  */
 export function hardenApp(isAppUrl: (url: string) => boolean): void {
   app.enableSandbox();
@@ -15,7 +17,15 @@ export function hardenApp(isAppUrl: (url: string) => boolean): void {
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
   app.whenReady().then(() => {
-    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-    session.defaultSession.setPermissionCheckHandler(() => false);
+    session.defaultSession.setPermissionRequestHandler((_contents, permission, callback, details) => {
+      const mediaTypes = 'mediaTypes' in details ? details.mediaTypes : undefined;
+      callback(allowsPermission({ permission, requestingUrl: details.requestingUrl, isMainFrame: details.isMainFrame, mediaTypes }, isAppUrl));
+    });
+    session.defaultSession.setPermissionCheckHandler((_contents, permission, _origin, details) =>
+      allowsPermission(
+        { permission, requestingUrl: details.requestingUrl, isMainFrame: details.isMainFrame, mediaTypes: details.mediaType ? [details.mediaType] : undefined },
+        isAppUrl,
+      ),
+    );
   });
 }

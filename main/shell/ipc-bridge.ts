@@ -1,6 +1,7 @@
 import { ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { EngineCallError, type EngineClient } from '../engine/host/engine-client.js';
-import { CALL_CHANNEL, CHOOSE_PROJECT_CHANNEL } from './ipc-channels.js';
+import { chooseProjectLabels, type ChooseProjectLabels } from './dialog-labels.js';
+import { CALL_CHANNEL, CHOOSE_PROJECT_CHANNEL, OPEN_SAMPLE_CHANNEL } from './ipc-channels.js';
 import { decideCall } from './ipc-policy.js';
 
 type Envelope = { result: unknown } | { error: { code: string; message: string } };
@@ -13,7 +14,9 @@ type Envelope = { result: unknown } | { error: { code: string; message: string }
 export function registerIpc(options: {
   isTrustedSender: (event: IpcMainInvokeEvent) => boolean;
   engine: () => EngineClient | undefined;
-  chooseProject: () => Promise<string | null>;
+  chooseProject: (labels: ChooseProjectLabels) => Promise<string | null>;
+  /** opens a sample of the current project in the system's viewer; '' or why not */
+  openSample: (relPath: string) => Promise<string>;
 }): void {
   ipcMain.handle(CALL_CHANNEL, async (event, method: unknown, request: unknown): Promise<Envelope> => {
     const decision = decideCall(options.isTrustedSender(event), method, request);
@@ -27,8 +30,13 @@ export function registerIpc(options: {
       return { error: { code: 'internal', message: error instanceof Error ? error.message : String(error) } };
     }
   });
-  ipcMain.handle(CHOOSE_PROJECT_CHANNEL, async (event) => {
+  ipcMain.handle(OPEN_SAMPLE_CHANNEL, async (event, relPath: unknown): Promise<string> => {
+    if (!options.isTrustedSender(event)) return 'untrusted sender';
+    if (typeof relPath !== 'string' || relPath.length === 0 || relPath.length > 4096) return 'not a sample path';
+    return options.openSample(relPath);
+  });
+  ipcMain.handle(CHOOSE_PROJECT_CHANNEL, async (event, labels: unknown) => {
     if (!options.isTrustedSender(event)) return null;
-    return options.chooseProject();
+    return options.chooseProject(chooseProjectLabels(labels));
   });
 }

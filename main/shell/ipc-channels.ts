@@ -2,3 +2,4 @@
 export const CALL_CHANNEL = 'keizoku:call';
 export const CHOOSE_PROJECT_CHANNEL = 'keizoku:choose-project';
 export const EVENT_CHANNEL = 'keizoku:event';
+export const OPEN_SAMPLE_CHANNEL = 'keizoku:open-sample';

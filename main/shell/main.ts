@@ -1,9 +1,11 @@
 // The desktop app's main process: one window, the engine in a worker thread, and nothing
 // else. The renderer reaches the engine only through the preload's typed bridge.
-import { app, BrowserWindow, dialog } from 'electron';
+import { app, BrowserWindow, dialog, shell } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EngineClient } from '../engine/host/engine-client.js';
+import { resolveSampleFile } from '../engine/project/project-paths.js';
+import type { ChooseProjectLabels } from './dialog-labels.js';
 import { hardenApp } from './hardening.js';
 import { registerIpc } from './ipc-bridge.js';
 import { EVENT_CHANNEL } from './ipc-channels.js';
@@ -20,6 +22,7 @@ const bundledModels = app.isPackaged ? path.join(process.resourcesPath, 'models'
 
 let window: BrowserWindow | undefined;
 let engine: EngineClient | undefined;
+let projectRoot: string | undefined;
 const memory = new ProjectMemory(path.join(app.getPath('userData'), 'last-project.json'));
 
 const isAppUrl = (url: string) => url.startsWith(rendererUrlPrefix);
@@ -38,12 +41,13 @@ async function openProject(root: string): Promise<void> {
   const started = await EngineClient.start({ root, modelDir: bundledModels ?? process.env.KEIZOKU_MODEL_DIR });
   started.on('event', (event) => window?.webContents.send(EVENT_CHANNEL, event));
   engine = started;
+  projectRoot = root;
   memory.remember(root);
 }
 
-async function chooseProject(): Promise<string | null> {
+async function chooseProject(labels: ChooseProjectLabels): Promise<string | null> {
   const options = {
-    title: 'Choose a project folder (one subfolder per class)',
+    title: labels.title,
     properties: ['openDirectory', 'createDirectory'] as Array<'openDirectory' | 'createDirectory'>,
   };
   const choice = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
@@ -53,8 +57,18 @@ async function chooseProject(): Promise<string | null> {
     await openProject(root);
     return root;
   } catch (error) {
-    dialog.showErrorBox('Cannot open this folder', error instanceof Error ? error.message : String(error));
+    dialog.showErrorBox(labels.cannotOpen, error instanceof Error ? error.message : String(error));
     return null;
+  }
+}
+
+/** Review's "Open": only a sample of the open project (resolveSampleFile refuses anything else), in the system's viewer. */
+async function openSample(relPath: string): Promise<string> {
+  if (!projectRoot) return 'no project open';
+  try {
+    return await shell.openPath(resolveSampleFile(projectRoot, relPath));
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   }
 }
 
@@ -65,7 +79,7 @@ function rootFromArguments(): string | undefined {
 
 async function start(): Promise<void> {
   await app.whenReady();
-  registerIpc({ isTrustedSender: (event) => isTrustedSender(event, window, isAppUrl), engine: () => engine, chooseProject });
+  registerIpc({ isTrustedSender: (event) => isTrustedSender(event, window, isAppUrl), engine: () => engine, chooseProject, openSample });
   const root = rootFromArguments() ?? memory.last();
   if (root) await openProject(path.resolve(root)).catch((error: unknown) => dialog.showErrorBox('Cannot open the project', String(error)));
   window = new BrowserWindow({

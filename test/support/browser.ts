@@ -4,8 +4,13 @@ import { startCli } from './project.js';
 
 export const CHROMIUM = process.env.KEIZOKU_CHROMIUM ?? '/usr/bin/chromium';
 
+export interface ChromiumOptions {
+  /** a fake camera (Chromium's moving test pattern) that every page may use without asking */
+  fakeCamera?: boolean;
+}
+
 /** Flags chromium needs as root in a container, and without its background connections (playwright gives each launch a fresh profile). */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(options: ChromiumOptions = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -17,6 +22,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...(options.fakeCamera ? ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] : []),
     ],
   });
 }

@@ -5,7 +5,10 @@ import { z } from 'zod';
 import {
   AccuracyReportSchema,
   DeviceReportSchema,
+  ExcludeResultSchema,
   ExportResultSchema,
+  MoveResultSchema,
+  ReviewResultSchema,
   FileFailureSchema,
   FleetStatusResultSchema,
   PredictResultSchema,
@@ -23,6 +26,8 @@ export const MAX_REQUEST_BYTES = 120 * 1024 * 1024;
 const base64Image = z.string().max(Math.ceil((MAX_IMAGE_BYTES * 4) / 3) + 4, 'image larger than 25 MB');
 /** A name of one path segment, as the user typed or dropped it; checked again where it is used. */
 const segment = z.string().min(1).max(255);
+/** A sample's project-relative path (posix); the engine checks it stays inside the project. */
+const samplePath = z.string().min(1).max(4096);
 
 export const ClassCardSchema = z.object({
   name: z.string(),
@@ -115,16 +120,33 @@ export const API = {
     result: ImportResultSchema,
   },
   predictImages: {
-    request: z.object({ images: z.array(z.object({ name: segment, dataBase64: base64Image })).min(1).max(20), top: z.number().int().min(1).max(50).optional() }).strict(),
+    request: z
+      .object({
+        images: z.array(z.object({ name: segment, dataBase64: base64Image })).min(1).max(20),
+        top: z.number().int().min(1).max(50).optional(),
+        /** false: do not keep these images' embeddings in the project's cache (a live camera's frames are never seen twice) */
+        keepEmbeddings: z.boolean().optional(),
+      })
+      .strict(),
     result: PredictResultSchema,
   },
   thumbnail: { request: z.object({ path: z.string().min(1).max(4096) }).strict(), result: ThumbnailResultSchema },
+  /** a sample at up to 1024 px (Review's preview), same form as thumbnail */
+  samplePreview: { request: z.object({ path: samplePath }).strict(), result: ThumbnailResultSchema },
   settings: { request: z.object({}).strict(), result: SettingsResultSchema },
   setSettings: { request: ProjectSettingsSchema.partial().strict(), result: SettingsResultSchema },
   prepareBackbone: { request: z.object({}).strict(), result: z.object({ backbone: z.string(), featureDim: z.number().int() }) },
   /** the current version as one ONNX file + labels.json in the project's state folder (exports/v<N>/);
    * `keizoku serve` offers both for download at `api/exported/v<N>/model.onnx` and `…/labels.json` */
   exportModel: { request: z.object({}).strict(), result: ExportResultSchema },
+  /** what the current version gets wrong: held-out mistakes and suspected label errors */
+  review: { request: z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict(), result: ReviewResultSchema },
+  /** moves a sample into another class folder (never overwriting; undoable) */
+  moveSample: { request: z.object({ path: samplePath, toClass: segment }).strict(), result: MoveResultSchema },
+  undoMove: { request: z.object({ id: z.number().int().min(1) }).strict(), result: MoveResultSchema },
+  /** leaves a sample out of training from the next update on; includeSample undoes it */
+  excludeSample: { request: z.object({ path: samplePath }).strict(), result: ExcludeResultSchema },
+  includeSample: { request: z.object({ path: samplePath }).strict(), result: ExcludeResultSchema },
   /** the fleet this project joined (keizoku fleet join) and what the broker holds: as `keizoku fleet status --json` */
   fleetStatus: { request: z.object({}).strict(), result: FleetStatusResultSchema },
 } as const;

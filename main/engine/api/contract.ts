@@ -251,6 +251,75 @@ export const ExportResultSchema = z.object({
 });
 export type ExportResult = z.infer<typeof ExportResultSchema>;
 
+/** A move of a sample between class folders (Review → Move to…), undoable. */
+export const SampleMoveSchema = z.object({
+  id: z.number().int(),
+  /** project-relative paths, posix */
+  from: z.string(),
+  to: z.string(),
+  movedAt: z.string(),
+  /** null while the move stands */
+  undoneAt: z.string().nullable(),
+  /** where the undo put the file: `from`, unless that name was taken meanwhile */
+  undoneTo: z.string().nullable(),
+});
+export type SampleMove = z.infer<typeof SampleMoveSchema>;
+
+export const ReviewResultSchema = z.object({
+  command: z.literal('review'),
+  versionId: z.number().int(),
+  learner: z.string(),
+  /** class folders a sample can be moved into, sorted */
+  classNames: z.array(z.string()),
+  /** held-out samples the version misclassifies, most confident first (at most --limit);
+   * confidences are calibrated fractions 0–1 (softmax(scores / T), T of the version) */
+  mistakes: z.array(
+    z.object({
+      path: z.string(),
+      trueClass: z.string(),
+      predictedClass: z.string(),
+      confidence: z.number().min(0).max(1),
+      trueClassConfidence: z.number().min(0).max(1),
+    }),
+  ),
+  heldOut: z.object({ samples: z.number().int(), mistakes: z.number().int() }),
+  /** training samples whose label the model most strongly disagrees with, out of sample (K-fold
+   * cross-fitting) by confident learning; largest margin first (at most --limit) */
+  labelIssues: z.array(
+    z.object({
+      path: z.string(),
+      givenClass: z.string(),
+      suggestedClass: z.string(),
+      givenConfidence: z.number().min(0).max(1),
+      suggestedConfidence: z.number().min(0).max(1),
+      /** suggestedConfidence − givenConfidence */
+      margin: z.number(),
+    }),
+  ),
+  training: z.object({
+    samples: z.number().int(),
+    /** samples scored out of sample (a class's only sample cannot be) */
+    judged: z.number().int(),
+    issues: z.number().int(),
+    /** 'exact': the learner itself without each fold (analytic, ncm); 'analytic-stand-in': an analytic
+     * model on the same cached features stands in for a gradient-trained learner (replay, finetune) */
+    method: z.enum(['exact', 'analytic-stand-in']),
+    folds: z.number().int(),
+  }),
+  /** files excluded from training, newest first */
+  excluded: z.array(z.object({ path: z.string(), excludedAt: z.string() })),
+  /** the latest moves, newest first (undone ones too) */
+  moves: z.array(SampleMoveSchema),
+  timingsMs: z.object({ heldOut: z.number(), labelIssues: z.number(), total: z.number() }),
+});
+export type ReviewResult = z.infer<typeof ReviewResultSchema>;
+
+export const MoveResultSchema = z.object({ command: z.enum(['move', 'undo-move']), move: SampleMoveSchema });
+export type MoveResult = z.infer<typeof MoveResultSchema>;
+
+export const ExcludeResultSchema = z.object({ command: z.enum(['exclude', 'include']), path: z.string(), excluded: z.boolean() });
+export type ExcludeResult = z.infer<typeof ExcludeResultSchema>;
+
 export const ErrorResultSchema = z.object({ command: z.string().nullable(), error: z.object({ code: z.string(), message: z.string() }) });
 export type ErrorResult = z.infer<typeof ErrorResultSchema>;
 

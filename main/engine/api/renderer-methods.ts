@@ -18,6 +18,12 @@ export const RENDERER_METHODS = [
   'setSettings',
   'prepareBackbone',
   'exportModel',
+  'review',
+  'moveSample',
+  'undoMove',
+  'excludeSample',
+  'includeSample',
+  'samplePreview',
   'fleetStatus',
 ] as const satisfies readonly ApiMethod[];
 

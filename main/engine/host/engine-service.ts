@@ -12,16 +12,20 @@ import { CancelledError } from '../api/error-codes.js';
 import { learnerDescriptionsFor } from '../learners/descriptions.js';
 import { learnerIds } from '../learners/registry.js';
 import { projectOverview } from '../use-cases/overview.js';
-import { runPredict } from '../use-cases/predict.js';
 import { DEFAULT_SETTINGS, headBackboneId, Project, UsageError, type ProjectOptions, type ProjectSettings } from '../project/project.js';
 import { DEVICE_CHOICES, type DeviceChoice } from '../runtime/devices.js';
 import { StoreStateError } from '../store/store-errors.js';
 import { UpdateInProgressError } from '../store/updates.js';
-import { sampleThumbnail } from '../use-cases/thumbnail.js';
+import { samplePreview, sampleThumbnail } from '../use-cases/thumbnail.js';
 import { runUpdate } from '../use-cases/update.js';
+import { excludeSample, includeSample } from '../use-cases/review/exclude-sample.js';
+import { moveSample, undoMove } from '../use-cases/review/move-sample.js';
+import { runReview } from '../use-cases/review/review.js';
 import { summarizeVersion, type StoredVersionMetrics } from '../use-cases/version-summary.js';
 import { listVersions, rollback } from '../use-cases/versions.js';
 import { watchProject } from '../use-cases/watch-project.js';
+import type { PredictOptions } from '../use-cases/predict.js';
+import { WarmPredictor } from '../use-cases/warm-predictor.js';
 import { fleetStatus } from '../use-cases/fleet-commands.js';
 
 /** Where the engine finds its project and backbone files; the rest comes from saved settings. */
@@ -59,6 +63,8 @@ export class EngineService {
   private lastReconcile = 0;
   /** the state folder cannot be written (read-only media): versions, results and predictions only */
   private readOnly = false;
+  /** keeps the model and backbone session open between predictions (the live camera asks several a second) */
+  private readonly predictor = new WarmPredictor();
 
   constructor(
     private readonly options: EngineOptions,
@@ -130,8 +136,9 @@ export class EngineService {
       this.emit({ type: 'changed', what: 'files' });
       return result;
     },
-    predictImages: async ({ images, top }) => this.predictImages(images, top ?? 5),
+    predictImages: async ({ images, top, keepEmbeddings }) => this.predictImages(images, { top: top ?? 5, keepEmbeddings }),
     thumbnail: async ({ path: relPath }) => ({ path: relPath, dataUrl: await sampleThumbnail(this.project.root, relPath, this.project.stateDir) }),
+    samplePreview: async ({ path: relPath }) => ({ path: relPath, dataUrl: await samplePreview(this.project.root, relPath, this.project.stateDir) }),
     settings: async () => this.settingsResult(),
     fleetStatus: async () => fleetStatus(this.project),
     setSettings: async (changes) => this.setSettings(changes),
@@ -141,6 +148,11 @@ export class EngineService {
       if (head === null) throw new NoModelError('no model yet: update first, then export');
       return runExport(this.project, exportedModelPath(this.project.stateDir, head));
     },
+    review: async ({ limit }) => runReview(this.project, { limit }),
+    moveSample: async ({ path: relPath, toClass }) => this.changeFiles('move files', () => moveSample(this.project, relPath, toClass)),
+    undoMove: async ({ id }) => this.changeFiles('move files', () => undoMove(this.project, id)),
+    excludeSample: async ({ path: relPath }) => this.changeFiles('exclude files', () => excludeSample(this.project, relPath)),
+    includeSample: async ({ path: relPath }) => this.changeFiles('include files', async () => includeSample(this.project, relPath)),
     prepareBackbone: async () => {
       const project = Project.open({ ...this.projectOptions(), onProgress: (event) => this.emit({ type: 'progress', task: 'backbone', ...event }) });
       try {
@@ -151,6 +163,15 @@ export class EngineService {
       }
     },
   };
+
+  /** Review's file actions: not while an update runs (it has already read the folders). */
+  private async changeFiles<T>(what: string, action: () => Promise<T>): Promise<T> {
+    this.refuseIfReadOnly(what);
+    if (this.update) throw new UpdateInProgressError(`an update is running; ${what} when it has finished`);
+    const result = await action();
+    this.emit({ type: 'changed', what: 'files' });
+    return result;
+  }
 
   private projectOptions(): ProjectOptions {
     return {
@@ -194,7 +215,7 @@ export class EngineService {
     }
   }
 
-  private async predictImages(images: ReadonlyArray<{ name: string; dataBase64: string }>, top: number): Promise<ApiResult<'predictImages'>> {
+  private async predictImages(images: ReadonlyArray<{ name: string; dataBase64: string }>, options: PredictOptions): Promise<ApiResult<'predictImages'>> {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'keizoku-predict-'));
     const project = Project.open({ ...this.projectOptions(), onProgress: (event) => this.emit({ type: 'progress', task: 'predict', ...event }) });
     try {
@@ -206,7 +227,7 @@ export class EngineService {
         }),
       );
       const nameOf = new Map(files.map((entry) => [entry.file, entry.name]));
-      const result = await runPredict(project, files.map((entry) => entry.file), top);
+      const result = await this.predictor.predict(project, files.map((entry) => entry.file), options);
       this.noteDevice(result.device);
       const rename = (p: string) => nameOf.get(path.resolve(p)) ?? nameOf.get(p) ?? path.basename(p);
       return {
@@ -364,6 +385,7 @@ export class EngineService {
     clearTimeout(this.reconcileTimer);
     this.update?.abort.abort(new Error('closing'));
     await this.stopWatcher();
+    await this.predictor.close();
     this.project.close();
   }
 }

@@ -6,7 +6,7 @@ export interface FleetVersionRecord {
   sources: unknown;
 }
 
-/** Rows of fleet_versions (schema 5). A database opened read-only at an older schema has no such table: read as no rows. */
+/** Rows of fleet_versions (schema 6). A database opened read-only at an older schema has no such table: read as no rows. */
 export class FleetVersionStore {
   private readonly present: boolean;
 

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { openDatabase, type Db, type StoreAccess } from './database.js';
 import { EmbeddingStore } from './embeddings.js';
+import { ExclusionStore } from './exclusions.js';
+import { MoveJournal } from './moves.js';
 import { FleetVersionStore } from './fleet-versions.js';
 import { SampleStore } from './samples.js';
 import { SettingsStore } from './settings.js';
@@ -16,6 +18,8 @@ export class ProjectStore {
   readonly samples: SampleStore;
   readonly versions: VersionStore;
   readonly updates: UpdateJournal;
+  readonly exclusions: ExclusionStore;
+  readonly moves: MoveJournal;
   readonly fleetVersions: FleetVersionStore;
 
   private constructor(
@@ -30,6 +34,8 @@ export class ProjectStore {
     this.samples = new SampleStore(db);
     this.versions = new VersionStore(db);
     this.updates = new UpdateJournal(db, writable ? stateDir : null);
+    this.exclusions = new ExclusionStore(db);
+    this.moves = new MoveJournal(db);
     this.fleetVersions = new FleetVersionStore(db);
   }
 

@@ -80,7 +80,12 @@ export class SampleStore {
     })();
   }
 
-  setSplits(splits: ReadonlyArray<{ relPath: string; split: SampleSplit }>): void {
+  /** A file moved on disk: same content (so the same embedding), a new path and class. */
+  rename(from: string, to: string, className: string, split: SampleSplit | null): void {
+    this.db.prepare('UPDATE samples SET rel_path = ?, class_name = ?, split = ? WHERE rel_path = ?').run(to, className, split, from);
+  }
+
+  setSplits(splits: ReadonlyArray<{ relPath: string; split: SampleSplit | null }>): void {
     this.db.transaction(() => {
       for (const { relPath, split } of splits) this.splitOne.run(split, relPath);
     })();

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { copyFile, link, lstat, mkdir, realpath, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, realpath, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileFailure } from '../api/contract.js';
 import { MAX_IMAGE_BYTES, type ImportResult } from '../api/app-api.js';
+import { linkUnderFreeName } from '../files/place-exclusively.js';
 import { portableNameReason, showPath } from '../dataset/file-names.js';
 import { fsWriteErrorReason } from '../dataset/fs-error-reason.js';
 import { isIgnoredName } from '../dataset/ignore.js';
@@ -94,31 +94,5 @@ async function importOne(realRoot: string, state: StateLocation, file: IncomingF
     return name === null ? { ok: false, reason: 'no free name left for this file in the class folder' } : { ok: true, name };
   } finally {
     await unlink(temporary).catch(() => undefined);
-  }
-}
-
-async function linkUnderFreeName(temporary: string, dir: string, fileName: string): Promise<string | null> {
-  const extension = path.extname(fileName);
-  const stem = fileName.slice(0, fileName.length - extension.length);
-  for (let attempt = 1; attempt < 10_000; attempt++) {
-    const candidate = attempt === 1 ? fileName : `${stem} (${attempt})${extension}`;
-    try {
-      await placeExclusively(temporary, path.join(dir, candidate));
-      return candidate;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  return null;
-}
-
-/** Links (or, where the filesystem has no hard links, copies) without ever replacing a file. */
-async function placeExclusively(source: string, target: string): Promise<void> {
-  try {
-    await link(source, target); // fails with EEXIST if taken: no overwrite, no race
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
-    await copyFile(source, target, fsConstants.COPYFILE_EXCL);
   }
 }

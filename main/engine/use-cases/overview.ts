@@ -19,6 +19,9 @@ export async function projectOverview(project: Project): Promise<Overview> {
   const rows = new Map(store.samples.all().map((row) => [row.relPath, row]));
   const head = store.versions.head();
   const learned = new Set(head?.classes.map((entry) => entry.name) ?? []);
+  const excluded = store.exclusions.paths();
+  // An excluded file that the last update still used (it has a split) is a change the next update makes.
+  let excludedStillLearned = false;
 
   const failed: FileFailure[] = [...scan.failed];
   const cards = new Map<string, ClassCard>();
@@ -41,8 +44,10 @@ export async function projectOverview(project: Project): Promise<Overview> {
     card.files++;
     countSubGroup(card, subGroupOf(file.relPath));
     if (unchanged && row.status === 'ready') card.ready++;
-    // An update assigns every sample a split; a row without one arrived after the last update.
-    if (!unchanged || row.split === null || head === undefined) card.newSinceUpdate++;
+    // An update assigns every sample a split; a row without one arrived after the last update
+    // (an excluded file has none, and is no news).
+    if (excluded.has(file.relPath)) excludedStillLearned ||= unchanged && row.split !== null;
+    else if (!unchanged || row.split === null || head === undefined) card.newSinceUpdate++;
     // Only files the decoder has accepted: a thumbnail never decodes a file still being judged.
     if (unchanged && row.status === 'ready' && card.thumbnails.length < THUMBNAILS_PER_CLASS) card.thumbnails.push(file.relPath);
   }
@@ -59,7 +64,7 @@ export async function projectOverview(project: Project): Promise<Overview> {
     totals.newSinceUpdate += card.newSinceUpdate;
   }
   const hasChanges =
-    classes.some((card) => (card.status === 'new' && card.files > 0) || card.status === 'removed') || totals.newSinceUpdate > 0;
+    classes.some((card) => (card.status === 'new' && card.files > 0) || card.status === 'removed') || totals.newSinceUpdate > 0 || excludedStillLearned;
   failed.sort((a, b) => compareCodeUnits(a.path, b.path));
   return {
     root: project.root,

@@ -41,8 +41,11 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     options.signal?.throwIfAborted();
 
     const trainStarted = performance.now();
-    const samples = store.samples.all();
+    // Files excluded on the Review screen are neither trained on nor held out; their split is cleared.
+    const excluded = store.exclusions.paths();
+    const samples = store.samples.all().filter((sample) => !excluded.has(sample.relPath));
     const set = buildTrainingSet(sync.classNames, samples, settings.heldOutFraction);
+    const splits = [...set.splits, ...[...excluded].map((relPath) => ({ relPath, split: null }))];
     const head = store.versions.head();
     const continuesHead =
       head !== undefined && head.backbone === backbone.key && head.learner === learner.id && head.featureDim === backbone.featureDim;
@@ -85,7 +88,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
     const keepHead = (fleet: FleetMerge | null): UpdateResult => {
       store.transaction(() => {
         refuseMovedHead(store, head!.id);
-        store.samples.setSplits(set.splits);
+        store.samples.setSplits(splits);
         store.updates.finish(updateId, 'unchanged', { versionId: head!.id });
       });
       const total = performance.now() - started;
@@ -211,7 +214,7 @@ export async function runUpdate(project: Project): Promise<UpdateResult> {
         replay,
       );
       if (fleet) fleet.record(store, id, learner.serialize(localState));
-      store.samples.setSplits(set.splits);
+      store.samples.setSplits(splits);
       project.saveSettings();
       maybeCrash('inside-commit');
       store.updates.finish(updateId, 'committed', {

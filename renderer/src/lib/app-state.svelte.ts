@@ -3,8 +3,9 @@ import type { EngineEvent, Overview, SettingsResult, VersionDetail } from '../..
 import type { UpdateResult, VersionsResult } from '../../../main/engine/api/contract.js';
 import { ApiCallError, call, onEngineEvent } from './bridge.js';
 import { EtaTracker } from './eta.js';
+import { t } from './i18n/locale.svelte.js';
 
-export type View = 'classes' | 'results' | 'try' | 'versions' | 'settings';
+export type View = 'classes' | 'results' | 'review' | 'try' | 'versions' | 'settings';
 
 export interface TaskProgress {
   phase: string;
@@ -104,7 +105,7 @@ class AppState {
         break;
       }
       case 'task':
-        if (event.task === 'watch') this.watchProblem = event.state === 'failed' ? (event.message ?? 'the folder watcher stopped') : null;
+        if (event.task === 'watch') this.watchProblem = event.state === 'failed' ? (event.message ?? t('shell.watcherStoppedDefault')) : null;
         if (event.task === 'watch' && event.state !== 'started') this.watchProgress = null;
         break;
       case 'changed':
@@ -126,14 +127,14 @@ class AppState {
       const result = await call('update', {});
       this.lastUpdate = result;
       await Promise.all([this.refreshVersions(), this.refreshOverview(), this.refreshSettings()]);
-      if (result.status === 'unchanged') this.notify('info', 'Nothing new to learn: the current version is up to date.');
+      if (result.status === 'unchanged') this.notify('info', t('notice.upToDate'));
       else {
-        this.notify('success', `Version ${result.version.id} is ready.`);
+        this.notify('success', t('notice.versionReady', { id: String(result.version.id) }));
         this.view = 'results';
       }
     } catch (error) {
       const cancelled = error instanceof ApiCallError && error.code === 'cancelled';
-      this.notify(cancelled ? 'info' : 'error', cancelled ? 'Update cancelled. The previous version is still current.' : `Update failed: ${(error as Error).message}`);
+      this.notify(cancelled ? 'info' : 'error', cancelled ? t('notice.updateCancelled') : t('notice.updateFailed', { reason: (error as Error).message }));
     } finally {
       this.updating = false;
       this.cancelling = false;

@@ -11,8 +11,10 @@ export type Envelope = { result: unknown; error?: undefined } | { result?: undef
 export interface Bridge {
   call(method: string, request: unknown): Promise<Envelope>;
   onEvent(listener: (event: EngineEvent) => void): () => void;
-  /** desktop only: pick (or create) a project folder; resolves null when dismissed */
-  chooseProject?: () => Promise<string | null>;
+  /** desktop only: pick (or create) a project folder; resolves null when dismissed. The labels are the dialog's titles, in the UI language. */
+  chooseProject?: (labels: { title: string; cannotOpen: string }) => Promise<string | null>;
+  /** desktop only: open a sample in the system's viewer; resolves '' or why not */
+  openSample?: (relPath: string) => Promise<string>;
 }
 
 export class ApiCallError extends Error {
@@ -100,6 +102,7 @@ export async function call<M extends RendererMethod>(method: M, request: ApiRequ
 
 export const onEngineEvent = (listener: (event: EngineEvent) => void) => bridge.onEvent(listener);
 export const chooseProject = bridge.chooseProject;
+export const openSample = bridge.openSample;
 
 /** In a browser: where `keizoku serve` offers an exported file (`v<N>/model.onnx`); the desktop app has the file itself. */
 export function exportDownloadUrl(downloadPath: string): string | null {

@@ -3,6 +3,7 @@
 // nothing is estimated until the phase has run long enough to say something: the first steps
 // of a phase (a session opening, a first batch compiling) are slower than the rest. DOM-free, so
 // the tests drive it with made-up timestamps.
+import type { Translate } from './i18n/translate.js';
 
 export interface ProgressSample {
   phase: string;
@@ -66,20 +67,23 @@ export class EtaTracker {
   }
 }
 
-/** "about 1 min 20 s left", "about 40 s left", "less than 5 s left"; '' for null. */
-export function formatTimeLeft(seconds: number | null): string {
+/**
+ * "about 1 min 20 s left", "about 40 s left", "less than 5 s left" (in the language `say`
+ * speaks); '' for null.
+ */
+export function formatTimeLeft(seconds: number | null, say: Translate): string {
   if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '';
-  if (seconds < 5) return 'less than 5 s left';
+  if (seconds < 5) return say('eta.underFive');
   // Coarser steps as the estimate grows: its precision is no better than that anyway.
-  if (seconds < 57.5) return `about ${Math.max(5, Math.round(seconds / 5) * 5)} s left`;
+  if (seconds < 57.5) return say('eta.seconds', { seconds: Math.max(5, Math.round(seconds / 5) * 5) });
   if (seconds < 3595) {
     const tens = Math.round(seconds / 10) * 10;
     const minutes = Math.floor(tens / 60);
     const rest = tens % 60;
-    return `about ${minutes} min${rest > 0 ? ` ${rest} s` : ''} left`;
+    return rest > 0 ? say('eta.minutesSeconds', { minutes, seconds: rest }) : say('eta.minutes', { minutes });
   }
   const totalMinutes = Math.round(seconds / 60);
   const hours = Math.floor(totalMinutes / 60);
   const minutes = totalMinutes % 60;
-  return `about ${hours} h${minutes > 0 ? ` ${minutes} min` : ''} left`;
+  return minutes > 0 ? say('eta.hoursMinutes', { hours, minutes }) : say('eta.hours', { hours });
 }

@@ -1,5 +1,6 @@
 import type { PredictResult } from '../../../main/engine/api/contract.js';
 import { call } from './bridge.js';
+import { t } from './i18n/locale.svelte.js';
 import { fileToBase64 } from './read-files.js';
 
 export interface FolderRow {
@@ -50,7 +51,7 @@ export async function runOnFolder(files: File[], classNames: readonly string[], 
     const folder = parts.length >= 3 ? parts[parts.length - 2]! : null;
     return { file: relative, expected: folder !== null && known.has(folder) ? folder : null, predicted: top?.className ?? null, score: top?.score ?? null, reason };
   };
-  const rows: FolderRow[] = files.filter((file) => file.size > MAX_FILE_BYTES).map((file) => row(file, undefined, 'file too large (over 25 MB)'));
+  const rows: FolderRow[] = files.filter((file) => file.size > MAX_FILE_BYTES).map((file) => row(file, undefined, t('notice.tooLarge')));
   let done = rows.length;
   for (const { start, files: batch } of batches(files.filter((file) => file.size <= MAX_FILE_BYTES))) {
     const names = batch.map((file, index) => `${start + index}:${file.webkitRelativePath || file.name}`);
@@ -62,7 +63,7 @@ export async function runOnFolder(files: File[], classNames: readonly string[], 
     const failures = new Map(result.failed.map((entry) => [entry.path, entry.reason]));
     batch.forEach((file, index) => {
       const top = predictions.get(names[index]!);
-      rows.push(row(file, top, top ? null : (failures.get(names[index]!) ?? 'not usable')));
+      rows.push(row(file, top, top ? null : (failures.get(names[index]!) ?? t('notice.notUsable'))));
     });
     done += batch.length;
     onProgress(done, files.length);

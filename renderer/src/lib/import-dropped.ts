@@ -1,5 +1,6 @@
 import type { ImportResult } from '../../../main/engine/api/app-api.js';
 import { call } from './bridge.js';
+import { t } from './i18n/locale.svelte.js';
 import { fileToBase64, type DroppedFile } from './read-files.js';
 
 const BATCH_BYTES = 24 * 1024 * 1024;
@@ -20,7 +21,7 @@ export async function importDropped(files: DroppedFile[], fallbackClass: string)
   for (const { folder, file } of files) {
     const className = folder ?? fallbackClass;
     if (file.size > 25 * 1024 * 1024) {
-      total.rejected.push({ path: `${className}/${file.name}`, reason: 'file too large (over 25 MB)' });
+      total.rejected.push({ path: `${className}/${file.name}`, reason: t('notice.tooLarge') });
       continue;
     }
     if (batchBytes + file.size > BATCH_BYTES) await flush();
