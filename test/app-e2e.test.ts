@@ -13,23 +13,15 @@ import { drawCaltechLines } from './support/drawings.js';
 import { truncated } from './support/fixtures.js';
 import { CALTECH_DIR } from './support/paths.js';
 import { addCaltechClasses, runCli, tempDir } from './support/project.js';
+import { shot } from './support/screenshots.js';
 
 const PER_CLASS = 10;
 const WAIT = { timeout: 150_000, interval: 250 };
-const screenshotDir = process.env.KEIZOKU_SCREENSHOT_DIR ? path.resolve(process.env.KEIZOKU_SCREENSHOT_DIR) : tempDir('keizoku-shots-');
 
 const photos = (className: string, split: 'train' | 'test', count: number) => {
   const dir = path.join(CALTECH_DIR, split, className);
   return readdirSync(dir).sort().slice(0, count).map((file) => path.join(dir, file));
 };
-
-async function shot(page: Page, name: string) {
-  mkdirSync(screenshotDir, { recursive: true });
-  // Clear the toasts (they also time out by themselves, so no locator may wait for one).
-  await page.locator('.notices button').evaluateAll((buttons) => buttons.forEach((button) => (button as unknown as { click(): void }).click()));
-  await page.mouse.move(0, 0);
-  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: false });
-}
 
 /** The samples table as the engine left it, for a failure message. */
 function sampleRows(root: string): string {

@@ -45,7 +45,6 @@ describe('Review screen in a browser (keizoku serve)', () => {
       await row.waitFor(WAIT);
       expect(await row.textContent()).toContain('airplanes');
       await expect.poll(() => row.locator('img').count(), WAIT).toBe(1); // its thumbnail
-      if (process.env.KEIZOKU_SCREENSHOT_DIR) await page.screenshot({ path: path.join(process.env.KEIZOKU_SCREENSHOT_DIR, 'review.png'), fullPage: true });
 
       // The suggested class is preselected; the move is made from the keyboard.
       const target = page.getByLabel(`Move ${MISLABELED} to class`);

@@ -46,7 +46,12 @@ class AppState {
   private readonly updateEta = new EtaTracker();
 
   start(): void {
-    onEngineEvent((event) => this.onEvent(event));
+    // The first load may run before the event stream is open (a watcher that became ready in
+    // between would be missed), and a dropped stream misses events: read everything again on open.
+    onEngineEvent(
+      (event) => this.onEvent(event),
+      () => void this.refreshAll(),
+    );
     void this.refreshAll();
   }
 

@@ -10,7 +10,8 @@ export type Envelope = { result: unknown; error?: undefined } | { result?: undef
 
 export interface Bridge {
   call(method: string, request: unknown): Promise<Envelope>;
-  onEvent(listener: (event: EngineEvent) => void): () => void;
+  /** `onConnect` runs each time the event stream (re)opens: events sent while it was not open are lost, so state read before then may be stale. */
+  onEvent(listener: (event: EngineEvent) => void, onConnect?: () => void): () => void;
   /** desktop only: pick (or create) a project folder; resolves null when dismissed. The labels are the dialog's titles, in the UI language. */
   chooseProject?: (labels: { title: string; cannotOpen: string }) => Promise<string | null>;
   /** desktop only: open a sample in the system's viewer; resolves '' or why not */
@@ -56,7 +57,7 @@ function httpBridge(): Bridge {
       const body = (await response.json().catch(() => fallback)) as Envelope;
       return response.ok || body.error ? body : fallback;
     },
-    onEvent(listener) {
+    onEvent(listener, onConnect) {
       const streamUrl = `api/events${token ? `?token=${encodeURIComponent(token)}` : ''}`;
       let source: EventSource | null = null;
       let retry: ReturnType<typeof setTimeout> | undefined;
@@ -67,7 +68,10 @@ function httpBridge(): Bridge {
       const open = () => {
         const current = new EventSource(streamUrl);
         source = current;
-        current.onopen = () => (failures = 0);
+        current.onopen = () => {
+          failures = 0;
+          onConnect?.();
+        };
         current.onmessage = (message) => listener(JSON.parse(message.data as string) as EngineEvent);
         current.onerror = () => {
           if (stopped || current.readyState !== EventSource.CLOSED) return;
@@ -100,7 +104,7 @@ export async function call<M extends RendererMethod>(method: M, request: ApiRequ
   return envelope.result as ApiResult<M>;
 }
 
-export const onEngineEvent = (listener: (event: EngineEvent) => void) => bridge.onEvent(listener);
+export const onEngineEvent = (listener: (event: EngineEvent) => void, onConnect?: () => void) => bridge.onEvent(listener, onConnect);
 export const chooseProject = bridge.chooseProject;
 export const openSample = bridge.openSample;
 
