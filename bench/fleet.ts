@@ -143,7 +143,7 @@ async function measureFleet(url: string, n: number, classNames: readonly string[
 
   // Aggregator.
   const aggregator = await FleetTransport.connect({ url, credentials: {}, device: 'aggregator' });
-  const aggregate = await aggregateOnce(aggregator, fleet);
+  const aggregate = (await aggregateOnce(aggregator, fleet))!;
   await aggregator.close();
   if (aggregate.included.length !== n) throw new Error(`aggregator summed ${aggregate.included.length} of ${n} devices`);
 

@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpdateResultSchema, type UpdateResult } from '../main/engine/api/contract.js';
-import { encodeFleetMessage } from '../main/engine/fleet/message.js';
+import { decodeFleetMessage, encodeFleetMessage } from '../main/engine/fleet/message.js';
 import { statisticsOfState } from '../main/engine/fleet/merge.js';
 import { sha256 } from '../main/engine/fleet/exchange.js';
 import { FleetTransport } from '../main/engine/fleet/transport.js';
@@ -22,7 +22,7 @@ import { runPredict } from '../main/engine/use-cases/predict.js';
 import { runUpdate } from '../main/engine/use-cases/update.js';
 import { CALTECH_DIR, CORAL_DIR, REPO_ROOT } from './support/paths.js';
 import { MOSQUITTO_AVAILABLE, MOSQUITTO_REQUIRED, MOSQUITTO_SKIP_REASON, startMosquitto, type Broker } from './support/mosquitto.js';
-import { runCli, tempDir, TEST_CACHE_DIR } from './support/project.js';
+import { runCli, startCli, tempDir, TEST_CACHE_DIR } from './support/project.js';
 
 if (!MOSQUITTO_AVAILABLE && MOSQUITTO_REQUIRED) throw new Error(`KEIZOKU_REQUIRE_MOSQUITTO=1 but ${MOSQUITTO_SKIP_REASON}`);
 if (!MOSQUITTO_AVAILABLE) console.warn(`fleet tests skipped: ${MOSQUITTO_SKIP_REASON}`);
@@ -247,6 +247,44 @@ describe.skipIf(!MOSQUITTO_AVAILABLE)('a fleet of devices sharing statistics thr
     expect(maxRelativeDifference((await headWeights(roots['dev-a'])).byClass, (await headWeights(reference)).byClass)).toBeLessThan(1e-9);
     // Back to reading every device, for what follows.
     await withProject(roots['dev-a'], (project) => joinFleet(project, { broker: broker.url, fleet: FLEET, device: 'dev-a' }));
+  });
+
+  it('a running aggregator (fleet aggregate --every) republishes when a device message changes, is quiet otherwise, and ends on SIGINT', async () => {
+    const run = startCli(['fleet', 'aggregate', '--broker', broker.url, '--fleet', FLEET, '--every', '1', '--json']);
+    const rounds = () => run.output().stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { included: Array<{ device: string }>; sourcesSha256: string });
+    const devicesIn = (round: { included: Array<{ device: string }> }) => round.included.map((entry) => entry.device);
+    const sumOnBroker = async () => {
+      const sum = await retained(broker, '_sum');
+      return sum && decodeFleetMessage(sum).header.includes?.map((entry) => entry.device);
+    };
+    const poll = { timeout: 60_000, interval: 200 };
+    try {
+      await expect.poll(() => rounds().length, poll).toBe(1);
+      expect(devicesIn(rounds()[0]!)).toEqual(['dev-a', 'dev-b', 'dev-c']);
+      // Idle rounds (the same device messages) publish nothing.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(rounds()).toHaveLength(1);
+      // A device joins: the next round sums it in; it leaves (its message removed): summed out again.
+      const visitor = await retained(broker, 'dev-b');
+      const transport = await FleetTransport.connect({ url: broker.url, credentials: {}, device: 'test' });
+      try {
+        const message = decodeFleetMessage(visitor!);
+        await transport.publish(FLEET, 'visitor', encodeFleetMessage({ ...message.header, device: 'visitor' }, message.statistics));
+        await expect.poll(() => rounds().length, poll).toBe(2);
+        expect(devicesIn(rounds()[1]!)).toEqual(['dev-a', 'dev-b', 'dev-c', 'visitor']);
+        expect(await sumOnBroker()).toEqual(['dev-a', 'dev-b', 'dev-c', 'visitor']);
+        await transport.publish(FLEET, 'visitor', new Uint8Array(0));
+        await expect.poll(() => rounds().length, poll).toBe(3);
+        expect(devicesIn(rounds()[2]!)).toEqual(['dev-a', 'dev-b', 'dev-c']);
+        expect(rounds()[2]!.sourcesSha256).toBe(rounds()[0]!.sourcesSha256);
+        expect(await sumOnBroker()).toEqual(['dev-a', 'dev-b', 'dev-c']);
+      } finally {
+        await transport.close();
+      }
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exited).toEqual({ code: 0, signal: null });
   });
 
   it('an image on two devices is counted once where it is present, and the overlap is reported', async () => {

@@ -16,7 +16,7 @@ import { runReview } from '../engine/use-cases/review/review.js';
 import { moveSample, undoMove } from '../engine/use-cases/review/move-sample.js';
 import { excludeSample, includeSample } from '../engine/use-cases/review/exclude-sample.js';
 import { USAGE } from './usage.js';
-import { fleetStatus, joinFleet, leaveFleet, runAggregator } from '../engine/use-cases/fleet-commands.js';
+import { fleetStatus, joinFleet, leaveFleet, runAggregator, runAggregatorEvery } from '../engine/use-cases/fleet-commands.js';
 import { formatFleetAggregate, formatFleetJoin, formatFleetLeave, formatFleetStatus } from './format-fleet.js';
 import { runServe } from './serve.js';
 import { CliUsageError, parseCommandLine, type CommonOptions } from './options.js';
@@ -54,8 +54,20 @@ async function main(argv: string[]): Promise<number> {
     }
     if (command === 'fleet' && parsed.positionals[0] === 'aggregate') {
       if (!options.broker || !options.fleet) throw new CliUsageError('fleet aggregate needs --broker URL and --fleet NAME');
-      const result = await runAggregator({ broker: options.broker, fleet: options.fleet, credentialsFile: options['credentials-file'], ca: options['tls-ca'], cert: options['tls-cert'], key: options['tls-key'] });
-      return print({ json: result, text: formatFleetAggregate(result) }, options.json);
+      const request = { broker: options.broker, fleet: options.fleet, credentialsFile: options['credentials-file'], ca: options['tls-ca'], cert: options['tls-cert'], key: options['tls-key'] };
+      if (options.every === undefined) {
+        const result = await runAggregator(request);
+        return print({ json: result, text: formatFleetAggregate(result) }, options.json);
+      }
+      // A running aggregator: one line (or JSON object) per published sum, until Ctrl-C.
+      const { every, json } = options;
+      process.once('SIGINT', () => abort.abort(new Error('cancelled')));
+      process.once('SIGTERM', () => abort.abort(new Error('cancelled')));
+      await runAggregatorEvery(request, every * 1000, abort.signal, (round) => {
+        if ('published' in round) print({ json: round.published, text: `${new Date().toISOString()} ${formatFleetAggregate(round.published)}` }, json);
+        else process.stderr.write(`keizoku fleet aggregate: ${round.failed} (trying again in ${every} s)\n`);
+      });
+      return 0;
     }
     if (!(PROJECT_COMMANDS as readonly string[]).includes(command)) throw new CliUsageError(`unknown command '${command}'`);
     if (!options.root) throw new CliUsageError(`${command} needs --root DIR (the folder with one subfolder per class)`);

@@ -23,9 +23,11 @@ Commands:
                       MQTT broker; every update then publishes this device's and merges the rest
   fleet leave         leave the fleet (and remove this device's statistics from the broker)
   fleet status        the fleet's devices, their classes and sample counts, when last heard from
-  fleet aggregate --broker URL --fleet NAME
-                      (no --root) sum every device's statistics once and publish the fleet sum,
-                      so devices joined with --via-aggregator fetch one message instead of N
+  fleet aggregate --broker URL --fleet NAME [--every SECONDS]
+                      (no --root) sum every device's statistics and publish the fleet sum, so
+                      devices joined with --via-aggregator fetch one message instead of N; once,
+                      or with --every a round every SECONDS (publishing only when a device's
+                      message changed) until Ctrl-C
 
 Options:
   --root DIR              the project folder

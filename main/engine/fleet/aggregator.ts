@@ -9,6 +9,7 @@
 // not match the fleet's first device (by name) in learner, backbone, precision, layout or width
 // are left out and listed with the reason.
 
+import { createHash } from 'node:crypto';
 import { decodeFleetMessage, encodeFleetMessage, type FleetMessage } from './message.js';
 import { incompatibility, sumStatistics } from './merge.js';
 import { statisticsDigest, type FleetStatistics } from './statistics.js';
@@ -24,13 +25,23 @@ export interface AggregateResult {
   included: AggregateIncluded[];
   refused: Array<{ device: string; reason: string }>;
   bytes: number;
+  /** sha256 over every device message read (device and payload): the same value means the same inputs */
+  sourcesSha256: string;
   timingsMs: { receive: number; sum: number; publish: number };
 }
 
-export async function aggregateOnce(transport: FleetTransport, fleet: string): Promise<AggregateResult> {
+/**
+ * Sums and publishes. With `unlessSources`, a round whose device messages are exactly those
+ * of that digest publishes nothing and answers null (a running aggregator's idle rounds).
+ */
+export async function aggregateOnce(transport: FleetTransport, fleet: string, unlessSources?: string): Promise<AggregateResult | null> {
   const receiveStarted = performance.now();
   const messages = (await transport.fetchAll(fleet)).filter((m) => !m.device.startsWith('_')).sort((a, b) => (a.device < b.device ? -1 : 1));
   const receiveMs = performance.now() - receiveStarted;
+  const sources = createHash('sha256');
+  for (const { device, payload } of messages) sources.update(`${device}\0`).update(createHash('sha256').update(payload).digest());
+  const sourcesSha256 = sources.digest('hex');
+  if (sourcesSha256 === unlessSources) return null;
   const sumStarted = performance.now();
   const accepted: FleetMessage[] = [];
   const refused: AggregateResult['refused'] = [];
@@ -46,7 +57,12 @@ export async function aggregateOnce(transport: FleetTransport, fleet: string): P
       refused.push({ device, reason: (error as Error).message });
     }
   }
-  if (accepted.length === 0) return { included: [], refused, bytes: 0, timingsMs: { receive: receiveMs, sum: performance.now() - sumStarted, publish: 0 } };
+  if (accepted.length === 0) {
+    // Nothing to sum (every device left, or none fits): remove a sum that would be stale.
+    const publishStarted = performance.now();
+    await transport.publish(fleet, AGGREGATE_DEVICE, new Uint8Array(0));
+    return { included: [], refused, bytes: 0, sourcesSha256, timingsMs: { receive: receiveMs, sum: performance.now() - sumStarted, publish: performance.now() - publishStarted } };
+  }
   const first = accepted[0]!.statistics;
   const parts = accepted.map((m) => m.statistics);
   const classNames = [...new Set(parts.flatMap((p) => p.classNames))].sort();
@@ -58,7 +74,7 @@ export async function aggregateOnce(transport: FleetTransport, fleet: string): P
   const sumMs = performance.now() - sumStarted;
   const publishStarted = performance.now();
   await transport.publish(fleet, AGGREGATE_DEVICE, payload);
-  return { included, refused, bytes: payload.length, timingsMs: { receive: receiveMs, sum: sumMs, publish: performance.now() - publishStarted } };
+  return { included, refused, bytes: payload.length, sourcesSha256, timingsMs: { receive: receiveMs, sum: sumMs, publish: performance.now() - publishStarted } };
 }
 
 /**

@@ -178,8 +178,9 @@ export interface FleetAggregateResult extends AggregateResult {
   broker: string;
 }
 
-/** The aggregator role, once: sum every compatible device message and publish the fleet sum (run it from cron or a timer). */
-export async function runAggregator(request: Omit<JoinRequest, 'device' | 'noise' | 'viaAggregator'>): Promise<FleetAggregateResult> {
+type AggregatorRequest = Omit<JoinRequest, 'device' | 'noise' | 'viaAggregator'>;
+
+function aggregatorConfig(request: AggregatorRequest): FleetConfig {
   const parsed = FleetConfigSchema.safeParse({
     broker: request.broker, fleet: request.fleet, device: '_aggregator', joinedAt: new Date().toISOString(),
     ...(request.credentialsFile ? { credentialsFile: request.credentialsFile } : {}),
@@ -188,11 +189,50 @@ export async function runAggregator(request: Omit<JoinRequest, 'device' | 'noise
     ...(request.key ? { key: request.key } : {}),
   });
   if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
-  const config = parsed.data;
+  return parsed.data;
+}
+
+async function aggregateRound(config: FleetConfig, unlessSources?: string): Promise<FleetAggregateResult | null> {
   const transport = await FleetTransport.connect({ url: config.broker, credentials: loadCredentials(config), device: 'aggregator' });
   try {
-    return { command: 'fleet', action: 'aggregate', fleet: config.fleet, broker: redactUrl(config.broker), ...(await aggregateOnce(transport, config.fleet)) };
+    const result = await aggregateOnce(transport, config.fleet, unlessSources);
+    return result && { command: 'fleet', action: 'aggregate', fleet: config.fleet, broker: redactUrl(config.broker), ...result };
   } finally {
     await transport.close();
+  }
+}
+
+/** The aggregator role, once: sum every compatible device message and publish the fleet sum. */
+export async function runAggregator(request: AggregatorRequest): Promise<FleetAggregateResult> {
+  return (await aggregateRound(aggregatorConfig(request)))!;
+}
+
+/**
+ * The aggregator role as a service: a round every `everyMs` until `signal` aborts. A round
+ * whose device messages are those the last published sum was made of publishes nothing; a
+ * round that fails (broker down) is reported and the next one tries again.
+ */
+export async function runAggregatorEvery(
+  request: AggregatorRequest,
+  everyMs: number,
+  signal: AbortSignal,
+  report: (round: { published: FleetAggregateResult } | { failed: string }) => void,
+): Promise<void> {
+  const config = aggregatorConfig(request);
+  let lastSources: string | undefined;
+  while (!signal.aborted) {
+    try {
+      const published = await aggregateRound(config, lastSources);
+      if (published) {
+        lastSources = published.sourcesSha256;
+        report({ published });
+      }
+    } catch (error) {
+      report({ failed: (error as Error).message });
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, everyMs);
+      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
   }
 }
