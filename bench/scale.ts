@@ -414,6 +414,16 @@ function report(measured: readonly ProjectFigures[], photoCount: number): Sectio
       ? `${classes} classes: ${(big.samples / small.samples).toFixed(0)}× the samples cost ${ratio(big.first.timingsMs.total, small.first.timingsMs.total)} the first-update time`
       : null;
   };
+  // Memory beyond the embeddings, per class count (the class count brings its own C×D statistics and scores).
+  const memoryGrowth = (classes: number) => {
+    const rows = analytic.filter((p) => p.classes === classes);
+    const small = rows[0];
+    const big = rows[rows.length - 1];
+    if (!small || !big || big === small) return null;
+    const grew = peak(big) - big.rssIdle - (peak(small) - small.rssIdle);
+    const stored = big.embeddingBytes - small.embeddingBytes;
+    return `${classes} classes, ${small.samples.toLocaleString('en-US')} → ${big.samples.toLocaleString('en-US')} samples: peak − idle grows by ${mib(grew)} MiB for ${mib(stored)} MiB more stored embeddings (${ratio(grew, stored)})`;
+  };
   return {
     title: 'Scale: update time and memory against project size',
     method:
@@ -467,6 +477,7 @@ function report(measured: readonly ProjectFigures[], photoCount: number): Sectio
         rows: memoryRows,
         reading: [
           tenPeak === null ? '' : `Peak RSS at 10,000 samples: ${mib(tenPeak)} MiB (target: under 600 MB).`,
+          [memoryGrowth(100), memoryGrowth(1_000)].filter(Boolean).join('; ') + ': below 1× means the memory beyond the stored embeddings stays flat. ' +
           `From the reference to the largest project, peak RSS grows by ${mib(peak(largest) - peak(ref))} MiB while the stored embeddings grow by ` +
             `${mib(largest.embeddingBytes - ref.embeddingBytes)} MiB (${ratio(peak(largest) - peak(ref), largest.embeddingBytes - ref.embeddingBytes)}). ` +
             `The largest project peaks at ${mib(peak(largest))} MiB, ${mib(peak(largest) - largest.rssIdle)} MiB above idle for ` +
