@@ -14,6 +14,8 @@ export interface MachineInfo {
   node: string;
   onnxruntime: string;
   libvips: string;
+  /** the NVIDIA GPUs nvidia-smi lists, or why there is none to run on (the sections then ran on the CPU) */
+  gpu?: string;
 }
 
 export interface Provenance {
@@ -55,6 +57,19 @@ function packageVersion(name: string): string {
   }
 }
 
+function gpuNames(): string {
+  try {
+    const names = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
+    if (names.length > 0) return names.join(', ');
+  } catch {
+    /* no driver */
+  }
+  return 'none available (no NVIDIA driver here); every section ran on the CPU';
+}
+
 export function machineInfo(): MachineInfo {
   return {
     cpu: cpuModel(),
@@ -64,6 +79,7 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     onnxruntime: `onnxruntime-node ${packageVersion('onnxruntime-node')}`,
     libvips: `sharp ${packageVersion('sharp')} / libvips ${sharp.versions.vips}`,
+    gpu: gpuNames(),
   };
 }
 

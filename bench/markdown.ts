@@ -144,6 +144,7 @@ export function benchmarksDocument(fresh: readonly SectionRecord[], previousDoc:
     `- RAM: ${latest.machine.ramGiB} GiB`,
     `- OS: ${latest.machine.os}`,
     `- Node ${latest.machine.node}, ${latest.machine.onnxruntime}, ${latest.machine.libvips}`,
+    ...(latest.machine.gpu ? [`- GPU: ${latest.machine.gpu}`] : []),
   ];
   const blocks = SECTION_IDS.map((id) => {
     const record = fresh.find((r) => r.id === id);

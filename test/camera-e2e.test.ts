@@ -9,7 +9,6 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,19 +17,10 @@ import { launchChromium, startServe } from './support/browser.js';
 import { photoOnSide } from './support/mislabeled.js';
 import { addCaltechClasses, runCli, tempDir } from './support/project.js';
 import { shot } from './support/screenshots.js';
+import { cachedEmbeddings } from './support/project-db.js';
 
 const WAIT = { timeout: 150_000, interval: 250 };
 const CAPTURE_NAME = /^capture-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-\d{4,}\.jpg$/;
-
-/** Rows in the project's embedding cache. */
-function cachedEmbeddings(root: string): number {
-  const db = new Database(path.join(root, '.keizoku', 'keizoku.db'), { readonly: true });
-  try {
-    return (db.prepare('SELECT count(*) AS n FROM embeddings').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-}
 
 /** A photo of an airplane filed under ketch: Review should say so. */
 const MISLABELED = 'ketch/plane-in-ketch.jpg';

@@ -3,7 +3,6 @@
 // calls, and a reload whenever the head version changes (update, rollback) or after close.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Project } from '../main/engine/project/project.js';
 import { runPredict } from '../main/engine/use-cases/predict.js';
@@ -12,16 +11,7 @@ import { rollback } from '../main/engine/use-cases/versions.js';
 import { WarmPredictor } from '../main/engine/use-cases/warm-predictor.js';
 import { CALTECH_DIR, CORAL_DIR } from './support/paths.js';
 import { addCaltechClasses, tempDir, TEST_CACHE_DIR } from './support/project.js';
-
-/** Rows in the project's embedding cache. */
-function cachedEmbeddings(root: string): number {
-  const db = new Database(path.join(root, '.keizoku', 'keizoku.db'), { readonly: true });
-  try {
-    return (db.prepare('SELECT count(*) AS n FROM embeddings').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-}
+import { cachedEmbeddings } from './support/project-db.js';
 
 const open = (root: string) => Project.open({ root, modelDir: CORAL_DIR, cacheDir: TEST_CACHE_DIR, device: 'cpu' });
 
