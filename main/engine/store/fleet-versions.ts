@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { hasTable } from './table-exists.js';
 
 /** The local-only learner state of a version merged from a fleet, and what it includes. */
 export interface FleetVersionRecord {
@@ -11,7 +12,7 @@ export class FleetVersionStore {
   private readonly present: boolean;
 
   constructor(private readonly db: Db) {
-    this.present = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fleet_versions'").get() !== undefined;
+    this.present = hasTable(db, 'fleet_versions');
   }
 
   get(versionId: number): FleetVersionRecord | undefined {

@@ -4,8 +4,7 @@ import type { MoveResult, SampleMove } from '../../api/contract.js';
 import { linkUnderFreeName, placeExclusively } from '../../files/place-exclusively.js';
 import { UsageError, type Project } from '../../project/project.js';
 import type { MoveRecord } from '../../store/moves.js';
-import { StoreStateError } from '../../store/store-errors.js';
-import { folderWithoutLinks, locateClassFolder, locateSample } from './sample-location.js';
+import { folderWithoutLinks, locateClassFolder, locateSample, refuseReadOnly } from './sample-location.js';
 
 /**
  * Moves a sample into another class folder of the project, as the user would in a file manager,
@@ -93,8 +92,4 @@ async function settle<T>(project: Project, from: string, to: string, record: () 
       .catch(() => undefined);
     throw error;
   }
-}
-
-function refuseReadOnly(project: Project, what: string): void {
-  if (!project.store.writable) throw new StoreStateError(`this project's state folder is read-only, so Keizoku cannot ${what}`, 'read-only');
 }

@@ -37,8 +37,9 @@ export async function outOfSampleProbabilities(
   const { version, learner, state, backbone } = model;
   const cached = cache.get(store);
   if (cached?.versionId === version.id) return cached;
-  const present = store.embeddings.present(store.versions.members(version.id).map((member) => member.contentHash), backbone.key);
-  const members: Member[] = store.versions.members(version.id).filter((member) => present.has(member.contentHash));
+  const versionMembers = store.versions.members(version.id);
+  const present = store.embeddings.present(versionMembers.map((member) => member.contentHash), backbone.key);
+  const members: Member[] = versionMembers.filter((member) => present.has(member.contentHash));
   const classNames = learner.classNames(state);
   const C = classNames.length;
   const result: OutOfSample = {

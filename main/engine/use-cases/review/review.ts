@@ -31,6 +31,7 @@ export async function runReview(project: Project, options: { limit?: number } = 
   const excluded = store.exclusions.paths();
   const classNames = learner.classNames(state);
   const known = new Set(classNames);
+  const column = new Map(classNames.map((name, index) => [name, index]));
   const rows = store.samples
     .all()
     .filter((row) => row.status === 'ready' && row.contentHash !== null && !excluded.has(row.relPath) && known.has(row.className));
@@ -54,8 +55,8 @@ export async function runReview(project: Project, options: { limit?: number } = 
         path: row.relPath,
         trueClass: row.className,
         predictedClass: predicted[i]!,
-        confidence: probabilities[classNames.indexOf(predicted[i]!)]!,
-        trueClassConfidence: probabilities[classNames.indexOf(row.className)]!,
+        confidence: probabilities[column.get(predicted[i]!)!]!,
+        trueClassConfidence: probabilities[column.get(row.className)!]!,
       });
     });
     mistakes.sort((a, b) => b.confidence - a.confidence || a.path.localeCompare(b.path));
@@ -74,7 +75,6 @@ export async function runReview(project: Project, options: { limit?: number } = 
     const row = outOfSample.rowOf.get(memberKey(member))!;
     probabilities.set(outOfSample.probabilities.subarray(row * C, (row + 1) * C), i * C);
   });
-  const column = new Map(classNames.map((name, index) => [name, index]));
   const labelIssues: ReviewResult['labelIssues'] = findLabelIssues(probabilities, Int32Array.from(members, (member) => column.get(member.className)!), C).flatMap((issue) =>
     members[issue.row]!.paths.map((path) => ({
       path,

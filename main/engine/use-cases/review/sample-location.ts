@@ -4,6 +4,7 @@ import { isInside } from '../../dataset/link-target.js';
 import { OutsideProjectError, resolveSampleFile } from '../../project/project-paths.js';
 import { UsageError, type Project } from '../../project/project.js';
 import type { SampleRow } from '../../store/samples.js';
+import { StoreStateError } from '../../store/store-errors.js';
 import { unusableNameReason } from '../import-files.js';
 
 /**
@@ -55,4 +56,9 @@ export async function folderWithoutLinks(project: Project, relDir: string): Prom
     }
   }
   return dir;
+}
+
+/** Review's file actions change the project's state: refused where its state folder is read-only. */
+export function refuseReadOnly(project: Project, what: string): void {
+  if (!project.store.writable) throw new StoreStateError(`this project's state folder is read-only, so Keizoku cannot ${what}`, 'read-only');
 }
